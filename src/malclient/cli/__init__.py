@@ -1,0 +1,13 @@
+"""The `mal` command. Thin: parse, call, render. Heavy stacks are imported inside commands."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main() -> None:
+    try:
+        from malclient.cli.app import app
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        sys.exit(f"mal: the command line needs extras ({exc.name} is missing): pip install 'malclient[cli]'")
+    app()
