@@ -9,5 +9,8 @@ def main() -> None:
     try:
         from malclient.cli.app import app
     except ImportError as exc:  # pragma: no cover - depends on the install
-        sys.exit(f"mal: the command line needs extras ({exc.name} is missing): pip install 'malclient[cli]'")
+        sys.exit(
+            f"mal: the command line needs its extras ({exc.name} is missing): "
+            "pip install 'malclient[cli]'"
+        )
     app()

@@ -95,10 +95,14 @@ class RatePolicy:
                 else:
                     values[key] = float(raw)
             except ValueError:
-                raise ValueError(f"rate-limit setting {key!r} needs a number, not {raw!r}") from None
+                raise ValueError(
+                    f"rate-limit setting {key!r} needs a number, not {raw!r}"
+                ) from None
         policy = dataclasses.replace(cls(), **values)  # type: ignore[arg-type]
         if policy.rate <= 0 or policy.burst < 1 or policy.ban_after < 1 or policy.ban_seconds < 0:
-            raise ValueError("rate-limit needs rate > 0, burst >= 1, ban-after >= 1, ban-seconds >= 0")
+            raise ValueError(
+                "rate-limit needs rate > 0, burst >= 1, ban-after >= 1, ban-seconds >= 0"
+            )
         return policy
 
 
