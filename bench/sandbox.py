@@ -73,17 +73,29 @@ def bearer_token(base: str) -> str:
         return str(token.json()["access_token"])
 
 
-def workload(host: str, token: str) -> list[bytes]:
-    """A mix like a real app's: search, details with fields, ranking, a list page, @me."""
+def workload(host: str, token: str, anime_ids: list[int]) -> list[bytes]:
+    """A mix like a real app's, varied so that it is not one request served over and over:
+    searches, details with fields, rankings and list pages at many offsets, the user's profile."""
     cid = WEB_APP.client_id
-    paths = [
-        ("/v2/anime?q=kai&limit=10&fields=mean,num_episodes", False),
-        ("/v2/anime/{id}?fields=alternative_titles,mean,genres,studios,num_episodes,status", False),
-        ("/v2/anime/ranking?ranking_type=all&limit=10", False),
-        ("/v2/users/alice/animelist?fields=list_status&limit=10", False),
-        ("/v2/users/@me?fields=anime_statistics", True),
-        ("/v2/manga/ranking?ranking_type=manga&limit=10&fields=mean", False),
-    ]
+    terms = ["kai", "shin", "no+ko", "sekai", "hana", "kimi", "yume", "sora", "ken", "tsuki"]
+    paths: list[tuple[str, bool]] = []
+    for n, anime_id in enumerate(anime_ids):
+        paths += [
+            (
+                f"/v2/anime?q={terms[n % len(terms)]}&limit=10&offset={n % 3 * 10}"
+                "&fields=mean,num_episodes",
+                False,
+            ),
+            (
+                f"/v2/anime/{anime_id}?fields=alternative_titles,mean,genres,studios,num_episodes,"
+                "status",
+                False,
+            ),
+            (f"/v2/anime/ranking?ranking_type=all&limit=10&offset={n * 10}", False),
+            (f"/v2/users/alice/animelist?fields=list_status&limit=10&offset={n % 30 * 10}", False),
+            ("/v2/users/@me?fields=anime_statistics", True),
+            (f"/v2/manga/ranking?ranking_type=manga&limit=10&offset={n * 10}&fields=mean", False),
+        ]
     requests = []
     for path, needs_user in paths:
         auth = f"Authorization: Bearer {token}" if needs_user else f"X-MAL-CLIENT-ID: {cid}"
@@ -141,12 +153,13 @@ def main() -> None:
     ]
     with serving(fixed_cmd) as url:
         host = urlsplit(url).netloc
-        warm = asyncio.run(load(url, workload(host, "x"), 1.0, args.connections))
-        fixed = asyncio.run(load(url, workload(host, "x"), args.seconds, args.connections))
+        requests = workload(host, "x", list(range(1, 201)))
+        warm = asyncio.run(load(url, requests, 1.0, args.connections))
+        fixed = asyncio.run(load(url, requests, args.seconds, args.connections))
     with serving(sandbox_cmd) as url:
         host = urlsplit(url).netloc
         token = bearer_token(url)
-        requests = [r.replace(b"{id}", _an_anime_id(url).encode()) for r in workload(host, token)]
+        requests = workload(host, token, _anime_ids(url, 200))
         warm = asyncio.run(load(url, requests, 1.0, args.connections))
         ours = asyncio.run(load(url, requests, args.seconds, args.connections))
     del warm
@@ -157,14 +170,14 @@ def main() -> None:
     print(f"ratio sandbox/fixed : {ratio:8.2f}  (target >= 0.50: {verdict})")
 
 
-def _an_anime_id(base: str) -> str:
+def _anime_ids(base: str, count: int) -> list[int]:
     with httpx2.Client() as http:
         page = http.get(
             f"{base}/v2/anime/ranking",
-            params={"ranking_type": "all", "limit": 1},
+            params={"ranking_type": "bypopularity", "limit": count},
             headers={"X-MAL-CLIENT-ID": WEB_APP.client_id},
         ).json()
-    return str(page["data"][0]["node"]["id"])
+    return [edge["node"]["id"] for edge in page["data"]]
 
 
 if __name__ == "__main__":

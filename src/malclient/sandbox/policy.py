@@ -17,6 +17,9 @@ from malclient.sandbox.config import Faults, RatePolicy
 from malclient.sandbox.state import SandboxState
 from malclient.sandbox.wire import forbidden
 
+# Where the app records the status it answered, for the counters.
+STATUS_KEY = "malclient.sandbox.status"
+
 # What a gateway in front of MAL answers; deliberately not JSON, as on the real service (SPEC 3.2).
 _GATEWAY_PAGE = (
     "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
@@ -133,6 +136,7 @@ class PolicyMiddleware:
         self.state = state
         self._limiter: RateLimiter | None = None
         self._faults: FaultPlan | None = None
+        self._faults_source: Faults | None = None
 
     def limiter(self) -> RateLimiter | None:
         """The limiter for the current policy; a new policy starts with fresh buckets."""
@@ -144,11 +148,11 @@ class PolicyMiddleware:
         return self._limiter
 
     def fault_plan(self) -> FaultPlan | None:
+        """The plan for the current faults; a change of faults starts a new seeded sequence."""
         faults = self.state.faults
-        if not faults.active:
-            return None
-        if self._faults is None or self._faults.faults is not faults:
-            self._faults = FaultPlan(faults)
+        if faults is not self._faults_source:
+            self._faults_source = faults
+            self._faults = FaultPlan(faults) if faults.active else None
         return self._faults
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -200,25 +204,17 @@ class PolicyMiddleware:
             )
             return
 
-        seen_status = 0
-
-        async def counting_send(message: Message) -> None:
-            nonlocal seen_status
-            if message["type"] == "http.response.start":
-                seen_status = message["status"]
-            await send(message)
-
         if connection == "truncate":
             stats.faults["truncate"] += 1
             await self.app(scope, receive, _truncating(send))
-        else:
-            await self.app(scope, receive, counting_send)
-        if connection == "truncate":
             stats.count_request("fault:truncate", 0, now, is_api)
             return
+        await self.app(scope, receive, send)
+        # The app below records what it answered in the scope (app.py), which spares every
+        # request a wrapped `send`.
         endpoint = scope.get("endpoint")
         name = getattr(endpoint, "__name__", None) or "unrouted"
-        stats.count_request(name, seen_status, now, is_api)
+        stats.count_request(name, scope.get(STATUS_KEY, 0), now, is_api)
 
 
 def _truncating(send: Send) -> Send:
