@@ -312,10 +312,11 @@ def _search_text(e: Entry) -> str:
     return "\n".join((e.name[0], e.name[2] if e.uni.en else "", e.name[1], *e.synonyms)).lower()
 
 
-def _anime_record(rng: random.Random, e: Entry, counters: list[int]) -> Record:
+def _head(rng: random.Random, kind: str, e: Entry) -> tuple[Record, list[Record]]:
+    """The fields anime and manga share, id through status, in MAL's order (SPEC 4.2, 4.9)."""
     u = e.uni
     rec: Record = {"id": e.id, "title": e.name[0]}
-    main, pictures = _pictures(rng, "anime", e)
+    main, pictures = _pictures(rng, kind, e)
     if main is not None:
         rec["main_picture"] = main
     rec["alternative_titles"] = {
@@ -337,6 +338,12 @@ def _anime_record(rng: random.Random, e: Entry, counters: list[int]) -> Record:
     rec["updated_at"] = stamp(e.updated)
     rec["media_type"] = e.media_type
     rec["status"] = e.status
+    return rec, pictures
+
+
+def _anime_record(rng: random.Random, e: Entry, counters: list[int]) -> Record:
+    u = e.uni
+    rec, pictures = _head(rng, "anime", e)
     rec["genres"] = [ANIME_GENRE_OBJ[g] for g in u.genres]
     rec["num_episodes"] = e.episodes
     if e.precision >= 2:
@@ -456,29 +463,7 @@ def _videos(rng: random.Random, e: Entry, counters: list[int]) -> list[Record]:
 
 def _manga_record(rng: random.Random, e: Entry) -> Record:
     u = e.uni
-    rec: Record = {"id": e.id, "title": e.name[0]}
-    main, pictures = _pictures(rng, "manga", e)
-    if main is not None:
-        rec["main_picture"] = main
-    rec["alternative_titles"] = {
-        "synonyms": list(e.synonyms),
-        "en": e.name[2] if u.en else "",
-        "ja": e.name[1],
-    }
-    _dates(e, rec)
-    rec["synopsis"] = _synopsis(rng, e)
-    if e.mean:
-        rec["mean"] = e.mean
-    if e.rank:
-        rec["rank"] = e.rank
-    rec["popularity"] = e.popularity
-    rec["num_list_users"] = e.list_users
-    rec["num_scoring_users"] = e.scoring
-    rec["nsfw"] = u.nsfw
-    rec["created_at"] = stamp(e.created)
-    rec["updated_at"] = stamp(e.updated)
-    rec["media_type"] = e.media_type
-    rec["status"] = e.status
+    rec, pictures = _head(rng, "manga", e)
     rec["genres"] = [MANGA_GENRE_OBJ[MANGA_GENRE_REMAP.get(g, g)] for g in u.genres]
     rec["num_volumes"] = e.volumes
     rec["num_chapters"] = e.chapters
