@@ -39,6 +39,9 @@ its own words are kept as attributes (`status`, `error`, `message`, `hint`) and 
     └── TransportError                  no answer at all
         ├── ConnectError                could not connect
         └── Timeout                     MAL did not answer in time
+
+    UserWarning
+    └── RefreshTokenExpiringWarning     the refresh token ends soon and could not be renewed
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ __all__ = [
     "RedirectURIMismatch",
     "RefreshTokenDamaged",
     "RefreshTokenExpired",
+    "RefreshTokenExpiringWarning",
     "RefreshTokenRejected",
     "RefreshTokenRevoked",
     "RefreshTokenWrongClient",
@@ -407,3 +411,10 @@ class ConnectError(TransportError):
 
 class Timeout(TransportError):
     """MAL did not answer in time."""
+
+
+# --- warnings -----------------------------------------------------------------------------------
+
+
+class RefreshTokenExpiringWarning(UserWarning):
+    """The refresh token ends soon and could not be renewed: sign in again before it does."""
