@@ -1,28 +1,38 @@
-"""`make demo`: a complete MyAnimeList sign-in and two API calls, against the built-in sandbox.
+"""`make demo`: the real `mal auth login` against the built-in sandbox, then `mal whoami`.
 
-Starts `mal sandbox` (auto-approving as alice), signs in with PKCE by hand over plain HTTP —
-exactly the requests MAL expects — then fetches the signed-in user and a page of search
-results, prints them, and stops the sandbox. Tokens are never printed.
+Starts `mal sandbox` with an app whose redirect URL is a loopback address, runs `mal auth login`
+(which listens there for the browser's return), and plays the browser itself: it opens the
+authorize page, signs in as alice and clicks Allow, exactly as a person would. Then `mal whoami`
+and a search through the saved tokens, and the sandbox stops. Tokens are never printed.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import secrets
 import signal
+import socket
 import subprocess
 import sys
-from urllib.parse import parse_qs, urlsplit
+import tempfile
+from pathlib import Path
 
 import httpx2
 
 from malclient.sandbox.config import WEB_APP
 
+MAL = [sys.executable, "-m", "malclient"]
 
-def start_sandbox() -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "malclient", "sandbox", "--port", "0", "--auto-approve", "alice"],
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_sandbox(redirect_uri: str) -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(  # noqa: S603 - our own command, no shell
+        [*MAL, "sandbox", "--port", "0", "--redirect-uri", redirect_uri],
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
@@ -36,74 +46,93 @@ def start_sandbox() -> tuple[subprocess.Popen[str], str]:
     return process, match.group(1)
 
 
-def sign_in(http: httpx2.Client, base: str) -> dict[str, object]:
-    """Authorization code with PKCE, the way MAL wants it (SPEC 2): plain method, form body."""
-    verifier = secrets.token_urlsafe(96)[:128]  # 43-128 unreserved characters
-    state = secrets.token_urlsafe(16)
-    authorize = http.get(
-        f"{base}/v1/oauth2/authorize",
-        params={
-            "response_type": "code",
-            "client_id": WEB_APP.client_id,
-            "code_challenge": verifier,  # MAL supports only `plain`: challenge == verifier
-            "code_challenge_method": "plain",
-            "state": state,
-        },
+def play_browser(authorize_url: str) -> str:
+    """What a person does: open the page, sign in, click Allow; the redirect reaches `mal`."""
+    with httpx2.Client(timeout=30) as browser:
+        browser.get(authorize_url)  # the login and consent page
+        answer = browser.post(
+            authorize_url,
+            data={"username": "alice", "password": "alice-sandbox", "decision": "allow"},
+        )
+        back = browser.get(answer.headers["location"])  # malclient's loopback listener
+        title = re.search(r"<h1[^>]*>([^<]+)</h1>", back.text)
+        return title.group(1) if title else f"HTTP {back.status_code}"
+
+
+def sign_in(where: list[str], env: dict[str, str], redirect_uri: str) -> None:
+    login = subprocess.Popen(  # noqa: S603 - our own command, no shell
+        [*MAL, "auth", "login", *where, "--redirect-uri", redirect_uri, "--no-browser"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
-    if authorize.status_code != 302:
-        sys.exit(f"demo: authorize answered {authorize.status_code}: {authorize.text}")
-    redirect = authorize.headers["location"]
-    query = parse_qs(urlsplit(redirect).query)
-    if query.get("state") != [state]:
-        sys.exit("demo: the redirect's state does not match; refusing the code")
-    print(f"1. Approved on the consent step; redirected to {redirect.split('?')[0]} with a code")
-    token = http.post(
-        f"{base}/v1/oauth2/token",
-        data={
-            "client_id": WEB_APP.client_id,
-            "client_secret": WEB_APP.client_secret,
-            "grant_type": "authorization_code",
-            "code": query["code"][0],
-            "code_verifier": verifier,
-        },
-    )
-    token.raise_for_status()
-    body: dict[str, object] = token.json()
-    print(
-        f"2. Exchanged the code: a {body['token_type']} token valid for "
-        f"{int(str(body['expires_in'])) // 86400} days (tokens not shown)"
-    )
-    return body
+    assert login.stdout is not None
+    assert login.stderr is not None
+    authorize_url = None
+    for line in login.stderr:
+        found = re.search(r"(http\S+/v1/oauth2/authorize\?\S+)", line)
+        if found:
+            authorize_url = found.group(1)
+            break
+    if authorize_url is None:
+        login.wait(10)
+        sys.exit(f"demo: `mal auth login` printed no authorize URL (exit {login.returncode})")
+    # Not shown: with MAL's plain PKCE the URL carries the verifier.
+    print("2. `mal auth login` printed the authorize URL and waits for the browser")
+    told = play_browser(authorize_url)
+    print(f"3. The browser signed in as alice, clicked Allow and was told: {told}")
+    out, _ = login.communicate(timeout=60)
+    if login.returncode != 0:
+        sys.exit(f"demo: `mal auth login` failed (exit {login.returncode})")
+    print("4. $ mal auth login")
+    for line in out.splitlines():
+        print(f"   {line}")
 
 
 def main() -> None:
-    process, base = start_sandbox()
-    print(f"Sandbox started at {base}")
+    redirect_uri = f"http://127.0.0.1:{free_port()}/callback"
+    process, base = start_sandbox(redirect_uri)
+    print(f"1. Sandbox started at {base}; its web app redirects to {redirect_uri}")
     try:
-        with httpx2.Client(timeout=10) as http:
-            tokens = sign_in(http, base)
-            auth = {"Authorization": f"Bearer {tokens['access_token']}"}
-            me = http.get(f"{base}/v2/users/@me", headers=auth).json()
-            print(f"3. Signed in as {me['name']} (user id {me['id']}, joined {me['joined_at']})")
-            found = http.get(
-                f"{base}/v2/anime",
-                params={"q": "kai", "limit": 5, "fields": "mean,media_type,num_episodes"},
-                headers=auth,
-            ).json()
-            print("4. First page of a search for 'kai':")
-            for edge in found["data"]:
-                node = edge["node"]
-                mean = node.get("mean", "n/a")
-                print(
-                    f"   {node['id']:>6}  {node['title'][:48]:<48} {node['media_type']:<8} "
-                    f"{node['num_episodes']:>4} ep  mean {mean}"
-                )
-            if "next" in found["paging"]:
-                print(f"   next page: {found['paging']['next']}")
+        with tempfile.TemporaryDirectory() as folder:
+            config = Path(folder) / "config.yml"
+            where = ["--sandbox", base, "--config", str(config)]
+            env = {
+                **os.environ,
+                "MAL_CLIENT_ID": WEB_APP.client_id,
+                "MAL_CLIENT_SECRET": WEB_APP.client_secret or "",
+            }
+            sign_in(where, env, redirect_uri)
+            whoami = subprocess.run(  # noqa: S603 - our own command, no shell
+                [*MAL, "whoami", *where], capture_output=True, text=True, env=env, check=True
+            )
+            print(f"5. $ mal whoami\n   {whoami.stdout.strip()}")
+            search(config, base, env)
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=10)
         print("Sandbox stopped.")
+
+
+def search(config: Path, base: str, env: dict[str, str]) -> None:
+    """The saved tokens at work, from Python: a session refreshes them if it has to."""
+    from malclient.session import Session
+    from malclient.settings import Settings
+
+    settings = Settings.resolve(config=config, sandbox=base, env=env)
+    with Session.from_settings(settings) as session:
+        found = session.request(
+            "GET", "/anime", {"q": "kai", "limit": 5, "fields": "mean,media_type,num_episodes"}
+        )
+    print("6. First page of a search for 'kai', with the saved tokens:")
+    for edge in found["data"]:
+        node = edge["node"]
+        print(
+            f"   {node['id']:>6}  {node['title'][:48]:<48} {node['media_type']:<8} "
+            f"{node['num_episodes']:>4} ep  mean {node.get('mean', 'n/a')}"
+        )
 
 
 if __name__ == "__main__":

@@ -8,13 +8,26 @@ from typing import Annotated
 import cyclopts
 
 from malclient import __version__
+from malclient.cli.auth import auth, doctor, scrub, whoami
+
+
+def _usage_error(error: cyclopts.CycloptsError) -> object:
+    # One line, as for every other error; a mistyped command line may hold a pasted code.
+    from rich.text import Text
+
+    return Text(f"mal: {scrub(str(error))}", no_wrap=True, overflow="ignore")
+
 
 app = cyclopts.App(
     name="mal",
     version=__version__,
     help="Sign in to MyAnimeList and use its API v2.",
     help_format="markdown",
+    error_formatter=_usage_error,
 )
+app.command(auth)
+app.command(whoami)
+app.command(doctor)
 
 
 @app.command
