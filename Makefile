@@ -24,7 +24,9 @@ check: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[all,dev,bench]'
 	$(BIN)/python bench/sandbox.py
+	$(BIN)/python bench/models.py
 
 sandbox: $(STAMP)
 	$(BIN)/mal sandbox
