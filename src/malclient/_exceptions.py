@@ -33,7 +33,8 @@ its own words are kept as attributes (`status`, `error`, `message`, `hint`) and 
     │   ├── BadRequest                  400
     │   ├── Unauthorized                401
     │   ├── Forbidden                   403
-    │   │   └── Throttled               403 because of too many requests (SPEC 3.8)
+    │   │   ├── RateLimited             403: too many requests (SPEC 3.8), after any cool-downs
+    │   │   └── Throttled               the same class as RateLimited, under its first name
     │   ├── NotFound                    404
     │   └── ServerError                 5xx
     └── TransportError                  no answer at all
@@ -68,6 +69,7 @@ __all__ = [
     "MissingParameter",
     "NoAuthorizationCode",
     "NotFound",
+    "RateLimited",
     "ReauthorizationRequired",
     "RedirectError",
     "RedirectURIMismatch",
@@ -386,8 +388,15 @@ class Forbidden(APIError):
     """403: no credentials, or MAL is blocking the caller (SPEC 3.1, 3.8)."""
 
 
-class Throttled(Forbidden):
-    """403 because of too many requests: MAL answers bursts with 403, never 429 (SPEC 3.8)."""
+class RateLimited(Forbidden):
+    """403 because of too many requests: MAL answers bursts with 403, never 429 (SPEC 3.8).
+
+    With retries on, it reaches the caller only after the client's cool-downs failed too.
+    """
+
+
+# The first name of this class; kept so `except Throttled` goes on working.
+Throttled = RateLimited
 
 
 class NotFound(APIError):

@@ -24,6 +24,7 @@ import anyio.to_thread
 import httpx2
 
 from malclient import _transport
+from malclient._cache import ResponseCache
 from malclient._exceptions import (
     APIError,
     AuthError,
@@ -38,16 +39,24 @@ from malclient._exceptions import (
     UnexpectedTokenResponse,
 )
 from malclient._protocol import ApiResponse, Flow, NeedToken, Refresh, Send, Step, Value, call_flow
+from malclient._ratelimit import DEFAULT_RATE, Limiter, RateLimiter
+from malclient._retry import RetryPolicy
+from malclient._transport import CacheOption, Pipeline, RateOption, RetryOption
 from malclient.auth import App, FormPost, Token, parse_token_response
 from malclient.config import StoredTokens, locked, read_settings, write_authorization
 from malclient.settings import DEFAULT_API_URL, Settings
 
 __all__ = [
     "DEFAULT_MARGIN",
+    "DEFAULT_RATE",
     "DEFAULT_REFRESH_WARNING",
     "AsyncSession",
     "ConfigTokenStore",
+    "Limiter",
     "MemoryTokenStore",
+    "RateLimiter",
+    "ResponseCache",
+    "RetryPolicy",
     "Session",
     "TokenManager",
     "TokenStore",
@@ -405,9 +414,17 @@ def _client_id_for(settings: Settings) -> str:
 
 
 class _SessionBase:
-    """What both sessions decide the same way: whose credentials, which API, which flow."""
+    """What both sessions decide the same way: whose credentials, which API, which flow, and
+    the politeness around each send (`_transport.Pipeline`)."""
 
-    def __init__(self, auth: TokenManager | Settings | str, api_url: str | None) -> None:
+    def __init__(
+        self,
+        auth: TokenManager | Settings | str,
+        api_url: str | None,
+        rate: RateOption = None,
+        retries: RetryOption = None,
+        cache: CacheOption = None,
+    ) -> None:
         self.manager: TokenManager | None = None
         self.client_id: str | None = None
         if isinstance(auth, Settings):
@@ -423,6 +440,7 @@ class _SessionBase:
                 "create a client id at https://myanimelist.net/apiconfig."
             )
         self.api_url = (api_url or DEFAULT_API_URL).rstrip("/")
+        self.pipeline = Pipeline.from_options(rate=rate, retries=retries, cache=cache)
 
     def _flow(
         self,
@@ -446,6 +464,11 @@ class Session(_SessionBase):
     With a `TokenManager` (or `Settings`, whose config holds the tokens) calls carry the user's
     token, refreshed when needed; with a client id alone, `X-MAL-CLIENT-ID` (public data only,
     SPEC 3.1). A context manager; closes only what it opened.
+
+    Politeness is opt-in here (a session sends exactly what it is asked to; `Client` turns it
+    on by default): `rate` paces requests (per second, or a `RateLimiter` shared with other
+    sessions, sync or async), `retries` retries transient failures and throttles (a number or a
+    `RetryPolicy`), `cache=True` keeps public answers on disk (or pass a `ResponseCache`).
     """
 
     def __init__(
@@ -455,18 +478,33 @@ class Session(_SessionBase):
         api_url: str | None = None,
         http: httpx2.Client | None = None,
         timeout: float = _transport.DEFAULT_TIMEOUT,
+        rate: RateOption = None,
+        retries: RetryOption = None,
+        cache: CacheOption = None,
     ) -> None:
-        super().__init__(auth, api_url)
+        super().__init__(auth, api_url, rate, retries, cache)
         self._owns_http = http is None
         self._http = http if http is not None else _transport.new_client(timeout)
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, user: bool = True, http: httpx2.Client | None = None
+        cls,
+        settings: Settings,
+        *,
+        user: bool = True,
+        http: httpx2.Client | None = None,
+        rate: RateOption = None,
+        retries: RetryOption = None,
+        cache: CacheOption = None,
     ) -> Session:
-        """The session the CLI uses: the config file's tokens (or, `user=False`, the client id)."""
+        """The session the CLI uses: the config file's tokens (or, `user=False`, the client id).
+
+        Pass `rate=settings.rate` to pace as `MAL_RATE` says.
+        """
         auth: Settings | str = settings if user else _client_id_for(settings)
-        return cls(auth, api_url=settings.api_url, http=http)
+        return cls(
+            auth, api_url=settings.api_url, http=http, rate=rate, retries=retries, cache=cache
+        )
 
     def request(
         self,
@@ -494,7 +532,7 @@ class Session(_SessionBase):
 
     def _perform(self, step: Step) -> Any:
         if isinstance(step, Send):
-            return _transport.send(self._http, step.request)
+            return self.pipeline.send(self._http, step.request)
         assert self.manager is not None, "only user flows ask for tokens"
         if isinstance(step, NeedToken):
             return self.manager.token()
@@ -502,6 +540,7 @@ class Session(_SessionBase):
         return self.manager.refresh(step.stale)
 
     def close(self) -> None:
+        self.pipeline.close()
         if self._owns_http:
             self._http.close()
 
@@ -527,17 +566,29 @@ class AsyncSession(_SessionBase):
         api_url: str | None = None,
         http: httpx2.AsyncClient | None = None,
         timeout: float = _transport.DEFAULT_TIMEOUT,
+        rate: RateOption = None,
+        retries: RetryOption = None,
+        cache: CacheOption = None,
     ) -> None:
-        super().__init__(auth, api_url)
+        super().__init__(auth, api_url, rate, retries, cache)
         self._owns_http = http is None
         self._http = http if http is not None else _transport.new_async_client(timeout)
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, user: bool = True, http: httpx2.AsyncClient | None = None
+        cls,
+        settings: Settings,
+        *,
+        user: bool = True,
+        http: httpx2.AsyncClient | None = None,
+        rate: RateOption = None,
+        retries: RetryOption = None,
+        cache: CacheOption = None,
     ) -> AsyncSession:
         auth: Settings | str = settings if user else _client_id_for(settings)
-        return cls(auth, api_url=settings.api_url, http=http)
+        return cls(
+            auth, api_url=settings.api_url, http=http, rate=rate, retries=retries, cache=cache
+        )
 
     async def request(
         self,
@@ -564,7 +615,7 @@ class AsyncSession(_SessionBase):
 
     async def _perform(self, step: Step) -> Any:
         if isinstance(step, Send):
-            return await _transport.asend(self._http, step.request)
+            return await self.pipeline.asend(self._http, step.request)
         assert self.manager is not None, "only user flows ask for tokens"
         if isinstance(step, NeedToken):
             return await self.manager.atoken()
@@ -572,6 +623,7 @@ class AsyncSession(_SessionBase):
         return await self.manager.arefresh(step.stale)
 
     async def aclose(self) -> None:
+        self.pipeline.close()
         if self._owns_http:
             await self._http.aclose()
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from malclient._exceptions import ConfigError
+from malclient._ratelimit import DEFAULT_RATE, parse_rate
 from malclient.auth import DEFAULT_AUTH_URL, App
 from malclient.config import MalSettings, read_settings, resolve_config_path
 
@@ -37,6 +38,8 @@ class Settings:
     client_secret: str | None
     auth_url: str
     api_url: str
+    # Requests per second for clients built from these settings; None = unpaced (`MAL_RATE=0`).
+    rate: float | None = DEFAULT_RATE
 
     @classmethod
     def resolve(
@@ -46,12 +49,14 @@ class Settings:
         sandbox: str | None = None,
         client_id: str | None = None,
         client_secret: str | None = None,
+        rate: str | float | None = None,
         env: Mapping[str, str] | None = None,
     ) -> Settings:
         """Flags win over `MAL_*` variables, which win over the config file's `mal:` block.
 
         `sandbox` (an origin such as `http://127.0.0.1:8765`) is shorthand for
         `MAL_AUTH_URL=<origin>/v1/oauth2` and `MAL_API_URL=<origin>/v2`.
+        `rate` (else `MAL_RATE`) is requests per second, `0`/`off` for none; unset, the default.
         """
         env = os.environ if env is None else env
         path = resolve_config_path(config, env)
@@ -72,6 +77,7 @@ class Settings:
             or None,
             auth_url=auth_url,
             api_url=api_url,
+            rate=parse_rate(rate) if rate is not None else parse_rate(env.get("MAL_RATE")),
         )
 
     def app(self, redirect_uri: str | None = None) -> App:
@@ -92,5 +98,5 @@ class Settings:
         return (
             f"Settings(config_path={self.config_path!r}, client_id={self.client_id!r}, "
             f"client_secret={'***' if self.client_secret else None}, auth_url={self.auth_url!r}, "
-            f"api_url={self.api_url!r})"
+            f"api_url={self.api_url!r}, rate={self.rate!r})"
         )

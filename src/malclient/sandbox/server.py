@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import threading
 import time
@@ -57,7 +56,9 @@ class SandboxServer:
         return f"http://{host}:{self.port}"
 
     def _run(self) -> None:
-        asyncio.run(self._server.serve(sockets=[self._socket]))
+        # `run` picks uvloop and httptools when installed, as `mal sandbox` does; with the
+        # default loop, answers written in two parts waited ~40 ms for a delayed ACK.
+        self._server.run(sockets=[self._socket])
 
     def start(self) -> SandboxServer:
         self._thread.start()
