@@ -27,6 +27,7 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[all,dev,bench]'
 	$(BIN)/python bench/sandbox.py
 	$(BIN)/python bench/models.py
+	$(BIN)/python bench/politeness.py
 
 sandbox: $(STAMP)
 	$(BIN)/mal sandbox
