@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -760,3 +761,21 @@ def test_repr_never_shows_secrets(kometa: Path) -> None:
     ):
         assert secret not in shown
     assert "0f1e2d3c4b5a69788796a5b4c3d2e1f0" in shown  # the client id is not a secret
+
+
+def test_the_last_redirect_uri_is_kept_apart_from_pending_sign_ins(tmp_path: Path) -> None:
+    from malclient.config import (
+        clear_pending,
+        remember_redirect_uri,
+        remembered_redirect_uri,
+        save_pending,
+    )
+
+    path = tmp_path / "config.yml"
+    assert remembered_redirect_uri(path) is None
+    remember_redirect_uri(path, "http://127.0.0.1:8000/callback")
+    save_pending(path, {"verifier": "v" * 43}, expires_at=time.time() + 600)
+    clear_pending(path)
+    assert remembered_redirect_uri(path) == "http://127.0.0.1:8000/callback"
+    remember_redirect_uri(path, None)
+    assert remembered_redirect_uri(path) is None

@@ -547,6 +547,25 @@ def load_pending(
     return dict(entry["record"])
 
 
+def remember_redirect_uri(path: str | os.PathLike[str], redirect_uri: str | None) -> None:
+    """Keep the redirect URI of the last sign-in for the next one; None forgets it."""
+    target = _target(path)
+    with locked(target):
+        state = _read_state(target)
+        if redirect_uri is None:
+            if state.pop("redirect_uri", None) is None:
+                return
+        else:
+            state["redirect_uri"] = redirect_uri
+        _write_state(target, state)
+
+
+def remembered_redirect_uri(path: str | os.PathLike[str]) -> str | None:
+    """The redirect URI the last sign-in with this config used, if one was kept."""
+    value = _read_state(_target(path)).get("redirect_uri")
+    return value if isinstance(value, str) and value else None
+
+
 def clear_pending(path: str | os.PathLike[str]) -> None:
     """Forget the pending sign-in (after it completed, or to cancel it)."""
     target = _target(path)

@@ -77,9 +77,6 @@ REDIRECT_URI_ENV = "MAL_REDIRECT_URI"
 KOMETA_REDIRECT_URI = "http://localhost/"
 DEFAULT_TIMEOUT = 300.0
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
-# The slot `config.save_pending` keeps also remembers the last redirect URI between sign-ins: a
-# record without a verifier is a memory, not a sign-in waiting to be completed.
-_REMEMBER_FOR = 400 * 86400.0
 _PASTE_ATTEMPTS = 3
 # How long the browser's request is held open while the code is exchanged, so that its page can
 # say how the sign-in ended.
@@ -582,9 +579,7 @@ def open_in_browser(url: str, env: Mapping[str, str] | None = None) -> bool:
 
 def remembered_redirect_uri(config_path: str | os.PathLike[str]) -> str | None:
     """The redirect URI of the last sign-in started with this config, if one was kept."""
-    record = config.load_pending(config_path)
-    uri = record.get("redirect_uri") if record else None
-    return uri if isinstance(uri, str) and uri else None
+    return config.remembered_redirect_uri(config_path)
 
 
 def choose_redirect_uri(
@@ -602,12 +597,9 @@ def choose_redirect_uri(
 
 
 def _remember(config_path: str | os.PathLike[str], redirect_uri: str | None) -> None:
-    if redirect_uri is None:
-        config.clear_pending(config_path)
-        return
-    config.save_pending(
-        config_path, {"redirect_uri": redirect_uri}, expires_at=time.time() + _REMEMBER_FOR
-    )
+    """The sign-in is complete: forget its pending record, keep its redirect URI for next time."""
+    config.clear_pending(config_path)
+    config.remember_redirect_uri(config_path, redirect_uri)
 
 
 def start(settings: Settings, redirect_uri: str | None = None) -> PendingAuthorization:
