@@ -16,6 +16,7 @@ demo: $(STAMP)
 	$(BIN)/python examples/demo.py
 
 test: $(STAMP)
+	scripts/system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 check: $(STAMP)
