@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/sandbox.py
 	$(BIN)/python bench/models.py
 	$(BIN)/python bench/politeness.py
+	$(BIN)/python bench/client.py
 
 sandbox: $(STAMP)
 	$(BIN)/mal sandbox

@@ -117,22 +117,29 @@ def main() -> None:
 
 
 def search(config: Path, base: str, env: dict[str, str]) -> None:
-    """The saved tokens at work, from Python: a session refreshes them if it has to."""
-    from malclient.session import Session
+    """The saved tokens at work, from Python: the client refreshes them if it has to."""
+    from malclient import Client, Fields
     from malclient.settings import Settings
 
     settings = Settings.resolve(config=config, sandbox=base, env=env)
-    with Session.from_settings(settings) as session:
-        found = session.request(
-            "GET", "/anime", {"q": "kai", "limit": 5, "fields": "mean,media_type,num_episodes"}
+    with Client.from_settings(settings) as client:
+        page = client.anime.search(
+            "kai", limit=5, fields=Fields("mean", "media_type", "num_episodes")
         )
-    print("6. First page of a search for 'kai', with the saved tokens:")
-    for edge in found["data"]:
-        node = edge["node"]
-        print(
-            f"   {node['id']:>6}  {node['title'][:48]:<48} {node['media_type']:<8} "
-            f"{node['num_episodes']:>4} ep  mean {node.get('mean', 'n/a')}"
-        )
+        watching = client.animelist.list(status="watching", limit=3)
+        print("6. First page of a search for 'kai', with the saved tokens:")
+        for edge in page.data:
+            anime = edge.node
+            mean = "n/a" if anime.mean is None else anime.mean
+            print(
+                f"   {anime.id:>6}  {anime.title[:48]:<48} {anime.media_type:<8} "
+                f"{anime.num_episodes:>4} ep  mean {mean}"
+            )
+        print("7. Three of alice's shows in progress (client.animelist.list):")
+        for entry in watching.data:
+            status = entry.list_status
+            seen = "?" if status is None else status.num_episodes_watched
+            print(f"   {entry.node.title[:48]:<48} {seen} episodes watched")
 
 
 if __name__ == "__main__":

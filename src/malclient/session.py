@@ -514,9 +514,14 @@ class Session(_SessionBase):
         data: Mapping[str, Value] | None = None,
     ) -> Any:
         """Call `path` (e.g. `/users/@me`) and return the decoded JSON; raises `MALError`s."""
-        return self._drive(self._flow(method, path, params, data))
+        return self.drive(self._flow(method, path, params, data))
 
-    def _drive(self, flow: Flow) -> Any:
+    def drive(self, flow: Flow) -> Any:
+        """Run a call flow (`_protocol.call_flow` or one wrapping it): send, refresh, resend.
+
+        `request()` is this with the default flow; the client's resources drive their own to
+        keep response bodies as bytes for msgspec.
+        """
         outcome: Any = None
         error: MALError | None = None
         while True:
@@ -597,9 +602,10 @@ class AsyncSession(_SessionBase):
         params: Mapping[str, Value] | None = None,
         data: Mapping[str, Value] | None = None,
     ) -> Any:
-        return await self._drive(self._flow(method, path, params, data))
+        return await self.drive(self._flow(method, path, params, data))
 
-    async def _drive(self, flow: Flow) -> Any:
+    async def drive(self, flow: Flow) -> Any:
+        """The async `Session.drive`."""
         outcome: Any = None
         error: MALError | None = None
         while True:
