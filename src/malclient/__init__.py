@@ -37,6 +37,7 @@ from malclient._exceptions import (
     RefreshTokenRejected,
     RefreshTokenRevoked,
     RefreshTokenWrongClient,
+    ResponseFormatError,
     ServerError,
     StateMismatch,
     Throttled,
@@ -59,7 +60,6 @@ if TYPE_CHECKING:
         MangaListEntry,
         MangaListStatus,
         PartialDate,
-        ResponseFormatError,
         User,
     )
     from malclient.resources import AsyncPage, AsyncPager, SyncPage
@@ -78,7 +78,6 @@ _LAZY = {
     "MangaListEntry": "malclient.models",
     "MangaListStatus": "malclient.models",
     "PartialDate": "malclient.models",
-    "ResponseFormatError": "malclient.models",
     "User": "malclient.models",
     "AsyncPage": "malclient.resources",
     "AsyncPager": "malclient.resources",

@@ -37,6 +37,7 @@ its own words are kept as attributes (`status`, `error`, `message`, `hint`) and 
     │   │   └── Throttled               the same class as RateLimited, under its first name
     │   ├── NotFound                    404
     │   └── ServerError                 5xx
+    ├── ResponseFormatError             MAL answered 200, but not in the shape expected
     └── TransportError                  no answer at all
         ├── ConnectError                could not connect
         └── Timeout                     MAL did not answer in time
@@ -79,6 +80,7 @@ __all__ = [
     "RefreshTokenRejected",
     "RefreshTokenRevoked",
     "RefreshTokenWrongClient",
+    "ResponseFormatError",
     "ServerError",
     "StateMismatch",
     "Throttled",
@@ -405,6 +407,11 @@ class NotFound(APIError):
 
 class ServerError(APIError):
     """5xx: MAL failed; a retry later may succeed."""
+
+
+class ResponseFormatError(MALError, ValueError):
+    """MAL answered 200 with JSON that does not fit the expected model (e.g. a field of a new
+    type), or not JSON at all. The message names the JSON path; the body is never quoted."""
 
 
 # --- no answer ----------------------------------------------------------------------------------

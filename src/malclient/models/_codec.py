@@ -11,17 +11,12 @@ from typing import Any, TypeVar, overload
 
 import msgspec
 
-from malclient._exceptions import MALError
+from malclient._exceptions import ResponseFormatError
 from malclient.models.dates import PartialDate, TimeOfDay
 
 __all__ = ["ResponseFormatError", "decode", "dump", "dump_json"]
 
 T = TypeVar("T")
-
-
-class ResponseFormatError(MALError, ValueError):
-    """MAL answered 200 with JSON that does not fit the expected model (e.g. a field of a
-    new type). The message names the JSON path; the body is never quoted."""
 
 
 # Parsed dates by text. Lists repeat dates a lot (a 10,000-entry list: ~30,000 dates, ~10,000
