@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/models.py
 	$(BIN)/python bench/politeness.py
 	$(BIN)/python bench/client.py
+	$(BIN)/python bench/web.py
 
 sandbox: $(STAMP)
 	$(BIN)/mal sandbox

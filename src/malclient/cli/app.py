@@ -9,6 +9,7 @@ import cyclopts
 
 from malclient import __version__
 from malclient.cli.auth import auth, doctor, scrub, whoami
+from malclient.cli.web import web
 
 
 def _usage_error(error: cyclopts.CycloptsError) -> object:
@@ -28,6 +29,7 @@ app = cyclopts.App(
 app.command(auth)
 app.command(whoami)
 app.command(doctor)
+app.command(web)
 
 
 @app.command
