@@ -31,6 +31,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/politeness.py
 	$(BIN)/python bench/client.py
 	$(BIN)/python bench/web.py
+	$(BIN)/python bench/mirror.py
+	$(BIN)/python bench/stores.py
 
 sandbox: $(STAMP)
 	$(BIN)/mal sandbox

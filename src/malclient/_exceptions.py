@@ -5,6 +5,7 @@ its own words are kept as attributes (`status`, `error`, `message`, `hint`) and 
 
     MALError
     ├── ConfigError                     the configuration cannot work as written
+    │   └── TokenKeyError               tokens at rest cannot be read with the key given
     ├── AuthError                       signing in or keeping tokens fresh failed
     │   ├── RedirectError               what came back from MAL's authorize page is not usable
     │   │   ├── AccessDenied            the user pressed Cancel (error=access_denied)
@@ -38,6 +39,8 @@ its own words are kept as attributes (`status`, `error`, `message`, `hint`) and 
     │   ├── NotFound                    404
     │   └── ServerError                 5xx
     ├── ResponseFormatError             MAL answered 200, but not in the shape expected
+    ├── TokenStoreError                 the token database failed
+    │   └── TokenKeyError               (also a ConfigError)
     └── TransportError                  no answer at all
         ├── ConnectError                could not connect
         └── Timeout                     MAL did not answer in time
@@ -85,7 +88,9 @@ __all__ = [
     "StateMismatch",
     "Throttled",
     "Timeout",
+    "TokenKeyError",
     "TokenRequestError",
+    "TokenStoreError",
     "TransportError",
     "Unauthorized",
     "UnexpectedTokenResponse",
@@ -412,6 +417,17 @@ class ServerError(APIError):
 class ResponseFormatError(MALError, ValueError):
     """MAL answered 200 with JSON that does not fit the expected model (e.g. a field of a new
     type), or not JSON at all. The message names the JSON path; the body is never quoted."""
+
+
+class TokenStoreError(MALError):
+    """The token database failed: unreachable, locked for too long, or newer than this library."""
+
+
+class TokenKeyError(TokenStoreError, ConfigError):
+    """The tokens at rest cannot be read or written with the key given (`MAL_TOKEN_KEY`).
+
+    Raised instead of ever handing out a garbled token: a missing, malformed or wrong key.
+    """
 
 
 # --- no answer ----------------------------------------------------------------------------------

@@ -74,3 +74,19 @@ def test_malformed_control_requests_get_reasons(client: TestClient) -> None:
     assert client.post("/_sandbox/settings", json={"auto_approve": "mallory"}).status_code == 400
     assert client.post("/_sandbox/apps", json={"redirect_uris": []}).status_code == 400
     assert client.post("/_sandbox/users/mallory/revoke").status_code == 404
+
+
+def test_more_accounts_can_be_configured_and_get_lists_of_their_own() -> None:
+    from malclient.sandbox import SandboxConfig, SandboxUser, create_app
+    from malclient.sandbox.config import USERS
+
+    dave = SandboxUser(id=7099001, name="dave", password="dave-sandbox")
+    app = create_app(SandboxConfig(users=(*USERS, dave)))
+    with TestClient(app, base_url="http://sandbox.test") as client:
+        names = [u["name"] for u in client.get("/_sandbox/").json()["users"]]
+        assert names[-1] == "dave"
+        page = client.get("/v2/users/dave/animelist?fields=list_status", headers=CLIENT).json()
+        assert page["data"]
+        access, _ = app.sandbox.tokens.issue(WEB_APP.client_id, "dave", dave.id)
+        me = client.get("/v2/users/@me", headers={"Authorization": f"Bearer {access.value}"})
+        assert me.json()["name"] == "dave"

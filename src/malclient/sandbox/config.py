@@ -162,6 +162,9 @@ class SandboxConfig:
     anime_count: int = 20_000
     manga_count: int = 10_000
     apps: tuple[RegisteredApp, ...] = (WEB_APP, PUBLIC_APP)
+    # Accounts that can sign in; any beyond alice, bob and carol get a small generated list
+    # (multi-user tests: a backend serving many MAL users with one client id).
+    users: tuple[SandboxUser, ...] = USERS
     access_token_ttl: int = DEFAULT_ACCESS_TOKEN_TTL
     refresh_token_ttl: int = DEFAULT_REFRESH_TOKEN_TTL
     code_ttl: int = DEFAULT_CODE_TTL

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from malclient.sandbox.catalogue import build_catalogue
 from malclient.sandbox.clock import Clock
-from malclient.sandbox.config import USERS, Faults, RatePolicy, RegisteredApp, SandboxConfig
+from malclient.sandbox.config import Faults, RatePolicy, RegisteredApp, SandboxConfig
 from malclient.sandbox.stats import Stats
 from malclient.sandbox.tokens import TokenStore
 
@@ -13,7 +13,9 @@ class SandboxState:
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
         self.clock = Clock(config.clock_start)
-        self.catalogue = build_catalogue(config.seed, config.anime_count, config.manga_count, USERS)
+        self.catalogue = build_catalogue(
+            config.seed, config.anime_count, config.manga_count, config.users
+        )
         self.apps: dict[str, RegisteredApp] = {app.client_id: app for app in config.apps}
         self.tokens = TokenStore(
             self.clock,
