@@ -1,8 +1,9 @@
-"""The sign-in page as a Starlette app: the form, MAL's return to `/callback`, the pasted address.
+"""The sign-in page as a Starlette app: the form, MAL's return to `/callback`, the pasted address;
+in app mode, an operator's fixed app whose sign-ins end in the operator's callback.
 
 Thin over `malclient.auth` (the same sign-in core as `mal auth login`) and `_transport`. Must not
 keep a flow between requests (the browser carries it in a sealed cookie), write a file, or log
-anything a flow contains.
+anything a flow contains; in app mode, keeping the tokens is the operator callback's business.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import contextlib
 import logging
 import time
 import traceback
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
@@ -67,11 +68,12 @@ from malclient.web.sealed import (
     Flow,
     FlowError,
     FlowNotFound,
+    FlowUnreadable,
     Mode,
     Sealer,
 )
 
-__all__ = ["WebConfig", "create_app"]
+__all__ = ["SignedIn", "SignedInHandler", "WebConfig", "create_app"]
 
 # Class names and code locations only: never a message, a URL or a header (they may hold codes).
 _log = logging.getLogger("malclient.web")
@@ -81,6 +83,23 @@ _MAX_BODY = 16_384
 _FORM_TYPE = "application/x-www-form-urlencoded"
 # Sign-ins one browser may have open at once (tabs, retries); older ones are dropped.
 _KEPT_FLOWS = 4
+
+
+@dataclass(frozen=True, repr=False)
+class SignedIn:
+    """An app-mode sign-in that worked: the user's tokens and who MAL says they belong to."""
+
+    token: Token
+    user_id: int
+    user_name: str
+
+    def __repr__(self) -> str:
+        return f"SignedIn(user_id={self.user_id!r}, user_name={self.user_name!r})"
+
+
+# App mode's end: keep the tokens, open the app's own session, answer the browser (typically a
+# redirect with a session cookie). The page adds its security headers and drops the flow cookie.
+SignedInHandler = Callable[[Request, SignedIn], Awaitable[Response]]
 
 
 def _origin(url: str) -> str:
@@ -95,6 +114,11 @@ class WebConfig:
     `public_url` is the address browsers use (it may carry a path behind a reverse proxy); its
     `/callback` is the redirect URL users register. `key` (32 bytes) seals the flow cookies;
     None makes a random one for this process. `clock` is for tests.
+
+    App mode (`on_signed_in` with the operator's `client_id` and `client_secret`): for an app
+    that signs its own users in. Users type nothing: opening the page starts a sign-in with the
+    operator's app (whose redirect URL is `callback_url`), and the tokens go to `on_signed_in`
+    instead of onto a page. The secret stays on the server, never in a cookie.
     """
 
     public_url: str
@@ -103,6 +127,9 @@ class WebConfig:
     key: bytes | None = field(default=None, repr=False)
     timeout: float = _transport.DEFAULT_TIMEOUT
     clock: Callable[[], float] = field(default=time.time, repr=False)
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    on_signed_in: SignedInHandler | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         url = self.public_url.strip().rstrip("/")
@@ -113,6 +140,26 @@ class WebConfig:
                 f"https://mal.example.org or http://127.0.0.1:8080, not {self.public_url!r}."
             )
         object.__setattr__(self, "public_url", url)
+        if (self.on_signed_in is None) != (self.client_id is None):
+            raise ConfigError(
+                "App mode needs both the app's client_id and an on_signed_in callback (the "
+                "default page takes neither: each visitor brings their own app)."
+            )
+        if self.client_id is not None:
+            self.app()  # an unusable client id or secret fails at start, not at a sign-in
+
+    @property
+    def app_mode(self) -> bool:
+        return self.on_signed_in is not None
+
+    def app(self) -> App:
+        """App mode's fixed app, coming back to this page."""
+        return App(
+            client_id=self.client_id or "",
+            client_secret=self.client_secret,
+            redirect_uri=self.callback_url,
+            auth_url=self.auth_url,
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings, public_url: str, **kwargs: Any) -> WebConfig:
@@ -240,6 +287,17 @@ class _Http:
             await client.aclose()
 
 
+async def _redeem(
+    config: WebConfig, http: httpx2.AsyncClient, app: App, flow: Flow, callback: Callback
+) -> Token:
+    post = app.token_request(flow.pending, callback)
+    sent_at = config.clock()  # a token is never younger than its request
+    answer = await _post_form(http, post)
+    return parse_token_response(
+        answer.status, answer.body, answer.headers, now=sent_at, client_id=app.client_id
+    )
+
+
 async def _complete(
     config: WebConfig, http: httpx2.AsyncClient, flow: Flow, callback: Callback
 ) -> Result:
@@ -251,12 +309,7 @@ async def _complete(
         redirect_uri=pending.redirect_uri,
         auth_url=pending.auth_url,
     )
-    post = app.token_request(pending, callback)
-    sent_at = config.clock()  # a token is never younger than its request
-    answer = await _post_form(http, post)
-    token = parse_token_response(
-        answer.status, answer.body, answer.headers, now=sent_at, client_id=app.client_id
-    )
+    token = await _redeem(config, http, app, flow, callback)
     user, warning = await _whoami(http, config.api_url, token)
     name, number = user.get("name"), user.get("id")
     return Result(
@@ -267,6 +320,25 @@ async def _complete(
         refresh_expires_at=token.refresh_expires_at,
         warnings=(warning,) if warning else (),
     )
+
+
+async def _identify(
+    config: WebConfig, http: httpx2.AsyncClient, flow: Flow, callback: Callback
+) -> SignedIn:
+    """App mode: redeem the code with the operator's app and learn whose tokens they are. The
+    app files them under the user, so an unconfirmed user is a failure, not a warning."""
+    app = config.app()
+    if flow.pending.client_id != app.client_id:
+        raise FlowUnreadable()  # a cookie from another app sealed with the same key
+    token = await _redeem(config, http, app, flow, callback)
+    user, warning = await _whoami(http, config.api_url, token)
+    name, number = user.get("name"), user.get("id")
+    if warning or not isinstance(number, int) or isinstance(number, bool) or not name:
+        raise TransportError(
+            "MyAnimeList issued tokens but did not say whose they are (/users/@me failed), so "
+            "they were not kept. Sign in again in a minute."
+        )
+    return SignedIn(token=token, user_id=number, user_name=str(name))
 
 
 def _routes(config: WebConfig, sealer: Sealer, http: _Http) -> list[Route]:
@@ -293,13 +365,29 @@ def _routes(config: WebConfig, sealer: Sealer, http: _Http) -> list[Route]:
             )
         return response
 
-    async def finish(flow: Flow, callback: Callback) -> Response:
+    async def finish(request: Request, flow: Flow, callback: Callback) -> Response:
         try:
-            result = await _complete(config, http.client(), flow, callback)
+            if config.on_signed_in is not None:
+                signed_in = await _identify(config, http.client(), flow, callback)
+            else:
+                result = await _complete(config, http.client(), flow, callback)
         except MALError as exc:
             title, status = _title(exc)
             return page.error(title, str(exc), status)
+        except FlowError as exc:
+            return page.error(exc.title, str(exc))
+        if config.on_signed_in is not None:
+            return await config.on_signed_in(request, signed_in)
         return page.html(result_page(base=page.base, result=result, now=config.clock()))
+
+    async def start_app_mode(request: Request) -> Response:
+        # The operator's app, fixed: nothing to type, so opening the page starts the sign-in.
+        # Only a cookie is set; the way back is guarded by `state` as in the default mode.
+        flow = Flow(config.app().start_authorization(now=config.clock()), None, "callback")
+        response = RedirectResponse(flow.pending.authorize_url, status_code=303)
+        for stale in _abandoned(request.cookies):
+            forget(response, stale)
+        return keep(response, flow)
 
     async def home(request: Request) -> Response:
         return page.form()
@@ -376,7 +464,7 @@ def _routes(config: WebConfig, sealer: Sealer, http: _Http) -> list[Route]:
             title, status = (exc.title, 400) if isinstance(exc, FlowError) else _title(exc)
             return forget(page.error(title, str(exc), status), name)
         # One use: the code is spent whatever happens next.
-        return forget(await finish(flow, code), name)
+        return forget(await finish(request, flow, code), name)
 
     async def paste(request: Request) -> Response:
         form = await _read_form(request)
@@ -403,11 +491,17 @@ def _routes(config: WebConfig, sealer: Sealer, http: _Http) -> list[Route]:
         except RedirectError as exc:
             title, status = _title(exc)
             return forget(page.error(title, str(exc), status), name)
-        return forget(await finish(flow, code), name)
+        return forget(await finish(request, flow, code), name)
 
     async def back_home(request: Request) -> Response:
         return RedirectResponse(f"{page.base}/", status_code=303)
 
+    if config.app_mode:
+        return [
+            Route("/", start_app_mode, methods=["GET"]),
+            Route("/start", start_app_mode, methods=["GET", "POST"]),
+            Route("/callback", callback, methods=["GET"]),
+        ]
     return [
         Route("/", home, methods=["GET"]),
         Route("/start", start, methods=["POST"]),
