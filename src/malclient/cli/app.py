@@ -9,6 +9,8 @@ import cyclopts
 
 from malclient import __version__
 from malclient.cli.auth import auth, doctor, scrub, whoami
+from malclient.cli.lists import lists
+from malclient.cli.lookup import anime, forum, manga
 from malclient.cli.web import web
 
 
@@ -30,6 +32,10 @@ app.command(auth)
 app.command(whoami)
 app.command(doctor)
 app.command(web)
+app.command(anime)
+app.command(manga)
+app.command(forum)
+app.command(lists)
 
 
 @app.command
