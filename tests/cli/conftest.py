@@ -13,11 +13,13 @@ from tokens_support import kometa_config, sandbox_config, sign_in
 
 
 @pytest.fixture(autouse=True)
-def _no_pacing(monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_pacing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # The sandbox is not MAL: the CLI's default two requests a second only slows the tests.
     monkeypatch.setenv("MAL_RATE", "off")
     monkeypatch.delenv("MAL_CONFIG", raising=False)
     monkeypatch.setenv("COLUMNS", "200")
+    # Each test starts with no list mirror, whatever earlier tests read.
+    monkeypatch.setenv("MAL_MIRROR", str(tmp_path / "lists.sqlite3"))
 
 
 @pytest.fixture(scope="module")

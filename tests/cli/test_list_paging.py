@@ -44,6 +44,26 @@ def test_show_pages_through_bobs_whole_list(
     assert requests(origin)["users_user_id_animelist_get"] == math.ceil(len(rows) / 1000)
 
 
+def test_showing_an_unchanged_list_again_costs_one_request(
+    capsys: pytest.CaptureFixture[str], big: tuple[str, Path]
+) -> None:
+    origin, config = big
+    where = ("--config", str(config), "--sandbox", origin)
+    first = run_mal(capsys, "list", "show", "--user", "bob", "--json", *where)
+    assert first.code == 0, first.err
+    reset(origin)
+    again = run_mal(capsys, "list", "show", "--user", "bob", "--json", *where)
+    assert again.code == 0, again.err
+    assert json.loads(again.out) == json.loads(first.out)
+    assert requests(origin)["users_user_id_animelist_get"] == 1  # the mirror asked what changed
+    reset(origin)
+    full = run_mal(capsys, "list", "show", "--user", "bob", "--full", "--json", *where)
+    assert full.code == 0, full.err
+    assert requests(origin)["users_user_id_animelist_get"] == math.ceil(
+        len(json.loads(full.out)) / 1000
+    )
+
+
 def test_export_streams_bobs_whole_list_to_csv(
     capsys: pytest.CaptureFixture[str], big: tuple[str, Path], tmp_path: Path
 ) -> None:

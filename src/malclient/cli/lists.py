@@ -72,6 +72,35 @@ def _progress_of(manga: bool) -> Column:
 # --- mal list show ------------------------------------------------------------------------------
 
 
+# A full pass at least this often, so entries deleted on MAL's website leave the mirror.
+_FULL_SYNC_EVERY = 86_400.0
+
+
+def mirror_path() -> Path:
+    """The list mirror's file: `MAL_MIRROR`, else in the user cache directory."""
+    from platformdirs import user_cache_dir
+
+    return Path(os.environ.get("MAL_MIRROR") or Path(user_cache_dir("malclient")) / "lists.sqlite3")
+
+
+def _mirrored(client: Client, user: str | None, manga: bool, *, full: bool = False) -> Any:
+    """The user's list mirror (issue 4), brought up to date: one request when nothing changed."""
+    import time
+
+    from malclient.mirror import ListMirror
+
+    # The mirror is keyed by name (not `@me`, which would mix accounts in one file).
+    name = user or client.users.me(fields="name").name
+    path = mirror_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mirror: Any = ListMirror(path, client, name, "manga" if manga else "anime")
+    state = mirror.state
+    stale = state is None or state.last_full_sync is None
+    stale = stale or time.time() - state.last_full_sync > _FULL_SYNC_EVERY
+    mirror.sync(full=full or stale)
+    return mirror
+
+
 @lists.command
 def show(
     *,
@@ -79,13 +108,17 @@ def show(
     status: str | None = None,
     manga: bool = False,
     sort: str | None = None,
+    full: bool = False,
     as_json: Json = False,
     where: Where | None = None,
 ) -> None:
-    """The whole list, every page of it (1,000 entries per request).
+    """The whole list, from a local mirror kept current by asking MAL only for what changed.
 
-    Your own list needs `mal auth login`; anyone's public list (`--user`) needs only a client
-    id.
+    The first run reads every page (1,000 entries per request); later runs cost one request
+    when nothing changed. Entries deleted on MAL's website are found by a full pass, made at
+    least once a day or with `--full`. Your own list needs `mal auth login`; anyone's public
+    list (`--user`) needs only a client id. The mirror lives in the user cache directory
+    (`MAL_MIRROR` names another file).
 
     Examples:
 
@@ -106,20 +139,18 @@ def show(
     sort
         MAL's order: list_score, list_updated_at, anime_title (manga_title), anime_start_date,
         anime_id (default: MAL's, by status then title).
+    full
+        Read the whole list again, which also drops entries deleted on MAL's website.
     as_json
         Print MAL's entries (`node` and `list_status`) as a JSON array.
     """
 
     def body() -> int:
-        with client_for(where, user=user is None) as client:
-            resource: Any = client.mangalist if manga else client.animelist
-            entries = resource.list(
-                user or "@me",
-                status=status,
-                sort=sort,
-                limit=_LIST_PAGE,
-                fields=MANGA_SHOW_FIELDS if manga else ANIME_SHOW_FIELDS,
-            )
+        with (
+            client_for(where, user=user is None) as client,
+            _mirrored(client, user, manga, full=full) as mirror,
+        ):
+            entries = mirror.entries(status=status, sort=sort)
             if as_json:
                 print_json_stream(entries)
                 return 0
@@ -388,6 +419,8 @@ def rm(item_id: int, *, manga: bool = False, where: Where | None = None) -> None
         with client_for(where, user=True) as client:
             resource: Any = client.mangalist if manga else client.animelist
             removed = resource.delete(item_id)
+            if mirror_path().exists():
+                _forget(client, manga, item_id)
         if removed:
             print(f"Removed {_kind(manga)} {item_id} from your list.")
         else:
@@ -395,6 +428,15 @@ def rm(item_id: int, *, manga: bool = False, where: Where | None = None) -> None
         return 0
 
     run(body)
+
+
+def _forget(client: Client, manga: bool, item_id: int) -> None:
+    """Drop a removed entry from the mirror at once (an incremental sync cannot see deletions)."""
+    from malclient.mirror import ListMirror
+
+    name = client.users.me(fields="name").name
+    with ListMirror(mirror_path(), client, name, "manga" if manga else "anime") as mirror:
+        mirror.forget(item_id)
 
 
 # --- mal list export ----------------------------------------------------------------------------
