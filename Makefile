@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/web.py
 	$(BIN)/python bench/mirror.py
 	$(BIN)/python bench/stores.py
+	$(BIN)/python bench/cli.py
 
 sandbox: $(STAMP)
 	$(BIN)/mal sandbox

@@ -126,3 +126,14 @@ def test_demo_runs_end_to_end() -> None:
     assert "Sandbox stopped." in result.stdout
     # Tokens and the verifier are long unbroken strings; none may be printed.
     assert not re.search(r"[A-Za-z0-9_.~-]{43,}", result.stdout)
+
+
+def test_the_kept_top_level_help_is_what_cyclopts_renders() -> None:
+    # `mal --help` prints a kept copy to start fast; it must never drift from the real help.
+    from malclient.cli._help import KEPT, render
+
+    assert KEPT.read_text(encoding="utf-8") == render(), (
+        "the command tree changed: run `python -m malclient.cli._help` to refresh the kept help"
+    )
+    assert run("--help").stdout == KEPT.read_text(encoding="utf-8")
+    assert run().stdout == KEPT.read_text(encoding="utf-8")
