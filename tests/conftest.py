@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
 from malclient.sandbox import SandboxApp, SandboxConfig, create_app
 from malclient.sandbox.server import SandboxServer
-
-# Real MAL responses recorded by others (see its PROVENANCE.md); the sandbox is held to them.
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "mal-api" / "fixtures"
-
-
-def fixture_json(name: str) -> object:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import FIXTURES
 from malclient.auth import (
     KOMETA_FIXED_VERIFIER,
     code_challenge,
@@ -18,6 +17,7 @@ from malclient.auth import (
     new_state,
     new_verifier,
 )
+from recorded import FIXTURES
 
 UNRESERVED = set(string.ascii_letters + string.digits + "-._~")
 

@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from conftest import FIXTURES
 from malclient._exceptions import (
     AuthorizationCodeDamaged,
     AuthorizationCodeExpired,
@@ -28,6 +27,7 @@ from malclient._exceptions import (
     UnsupportedGrantType,
 )
 from malclient.auth import parse_token_response, token_error
+from recorded import FIXTURES
 
 M1 = (
     "The request is missing a required parameter, includes an invalid parameter value, includes "

@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import FIXTURES
 from malclient._exceptions import UnexpectedTokenResponse
 from malclient.auth import (
     REFRESH_TOKEN_LIFETIME,
@@ -18,6 +17,7 @@ from malclient.auth import (
     decode_access_token,
     parse_token_response,
 )
+from recorded import FIXTURES
 
 CLIENT_ID = "5a1d6b7c0e9f4a3b8c2d7e6f1a0b9c8d"
 DAY = 86_400.0

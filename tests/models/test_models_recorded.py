@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from conftest import FIXTURES
 from malclient.models import (
     Anime,
     AnimeEdge,
@@ -32,6 +31,7 @@ from malclient.models import (
     decode,
     dump,
 )
+from recorded import FIXTURES
 
 # The recorded API responses (PROVENANCE.md groups A and C); group B is error bodies.
 RECORDED_PREFIXES = (

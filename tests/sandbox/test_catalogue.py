@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
-from conftest import fixture_json
 from malclient.sandbox._gen_forum import build_forum
 from malclient.sandbox._gen_media import build_media
 from malclient.sandbox.catalogue import REFERENCE_DATE, Catalogue, build_catalogue
 from malclient.sandbox.config import USERS, SandboxUser
 from malclient.sandbox.wire import dumps
+from recorded import fixture_json
 
 # Key order of the official "all fields" samples (SPEC 4.2 / 4.9) without my_list_status, then
 # the undocumented anime fields (SPEC 5.1, MAL-API-Client-Upgraded fixtures).

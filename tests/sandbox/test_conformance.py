@@ -17,10 +17,10 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from starlette.testclient import TestClient
 
-from conftest import FIXTURES, fixture_json
 from malclient.sandbox import WEB_APP, SandboxApp, SandboxConfig, create_app
 from malclient.sandbox.catalogue import Record
 from malclient.sandbox.queries import INDEXES
+from recorded import FIXTURES, fixture_json
 
 ORIGIN = "http://sandbox.test"
 # main_picture, and its `large` size, are optional (SPEC 5.1).

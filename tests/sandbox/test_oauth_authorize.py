@@ -9,9 +9,9 @@ import httpx2
 import pytest
 from starlette.testclient import TestClient
 
-from conftest import fixture_json
 from malclient.sandbox import PUBLIC_APP, WEB_APP, RegisteredApp, SandboxApp, SandboxConfig
 from malclient.sandbox.wire import dumps
+from recorded import fixture_json
 
 M1 = (
     "The request is missing a required parameter, includes an invalid parameter value, includes "
