@@ -833,3 +833,14 @@ def test_forum_uses_the_catalogues_titles(cat: Catalogue) -> None:
     discussion = [t["title"] for t in cat.forum.topics.values() if t["_subboard_id"] == 1]
     mentioned = sum(any(t.startswith(title) for title in titles) for t in discussion[:50])
     assert mentioned > 25
+
+
+def test_nobody_has_read_more_than_a_title_has() -> None:
+    catalogue = build_catalogue(1, 20_000, 10_000, USERS)
+    for user in catalogue.users.values():
+        for manga_id, entry in user.mangalist.items():
+            record = catalogue.manga[manga_id]
+            if record["num_chapters"]:
+                assert entry["num_chapters_read"] <= record["num_chapters"], (user, manga_id)
+            if record["num_volumes"]:
+                assert entry["num_volumes_read"] <= record["num_volumes"], (user, manga_id)

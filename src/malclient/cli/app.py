@@ -11,6 +11,7 @@ from malclient import __version__
 from malclient.cli.auth import auth, doctor, scrub, whoami
 from malclient.cli.lists import lists
 from malclient.cli.lookup import anime, forum, manga
+from malclient.cli.transfer import import_list
 from malclient.cli.web import web
 
 
@@ -35,6 +36,7 @@ app.command(web)
 app.command(anime)
 app.command(manga)
 app.command(forum)
+lists.command(import_list, name="import")
 app.command(lists)
 
 

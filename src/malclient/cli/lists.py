@@ -508,7 +508,7 @@ def _csv_row(entry: Any, columns: tuple[str, ...]) -> list[str]:
 def export(
     *,
     output: Annotated[Path, cyclopts.Parameter(name=["--output", "-o"], allow_leading_hyphen=True)],
-    format: Literal["json", "csv"] = "json",
+    format: Literal["json", "csv", "xml"] = "json",
     user: str | None = None,
     manga: bool = False,
     where: Where | None = None,
@@ -525,13 +525,14 @@ def export(
         mal list export --format csv -o anime.csv
         mal list export --manga --format csv -o manga.csv
         mal list export --user bob -o bob.json
+        mal list export --format xml -o animelist.xml
 
     Parameters
     ----------
     output
         The file to write (`-` for standard output).
     format
-        json or csv.
+        json, csv or xml (MAL's own list-export format, which MAL's import page reads).
     user
         Whose list (default: yours).
     manga
@@ -549,11 +550,17 @@ def export(
                 fields=MANGA_LIST_EXPORT if manga else ANIME_LIST_EXPORT,
             )
             pages = _with_progress(first.iter_pages(), first)
+            if format == "xml":
+                from malclient.cli.transfer import xml_owner
+
+                owner = xml_owner(client, user)
+            else:
+                owner = (0, "")
             if str(output) == "-":
-                count = _write(sys.stdout, pages, format, manga)
+                count = _write(sys.stdout, pages, format, manga, owner)
                 sys.stdout.flush()
             else:
-                count = _write_file(output, pages, format, manga)
+                count = _write_file(output, pages, format, manga, owner)
         if str(output) != "-":
             print(f"Exported {count} {_kind(manga)} entries to {output}.", file=sys.stderr)
         return 0
@@ -561,14 +568,16 @@ def export(
     run(body)
 
 
-def _write_file(target: Path, pages: Iterator[Any], fmt: str, manga: bool) -> int:
+def _write_file(
+    target: Path, pages: Iterator[Any], fmt: str, manga: bool, owner: tuple[int, str]
+) -> int:
     from malclient._exceptions import ConfigError
 
     # Written beside the target, then renamed: an interrupted export leaves the old file.
     partial = target.with_name(f".{target.name}.partial")
     try:
         with partial.open("w", encoding="utf-8", newline="") as out:
-            count = _write(out, pages, fmt, manga)
+            count = _write(out, pages, fmt, manga, owner)
             out.flush()
             os.fsync(out.fileno())
         partial.replace(target)
@@ -579,11 +588,15 @@ def _write_file(target: Path, pages: Iterator[Any], fmt: str, manga: bool) -> in
     return count
 
 
-def _write(out: Any, pages: Iterator[Any], fmt: str, manga: bool) -> int:
+def _write(out: Any, pages: Iterator[Any], fmt: str, manga: bool, owner: tuple[int, str]) -> int:
     import json
 
     from malclient.models import dump
 
+    if fmt == "xml":
+        from malclient.cli.transfer import write_xml
+
+        return write_xml(out, pages, manga, owner)
     count = 0
     if fmt == "csv":
         columns = MANGA_CSV if manga else ANIME_CSV

@@ -234,7 +234,8 @@ class _Writer:
         elif status == "plan_to_read":
             read_ch = read_vol = 0
         else:
-            read_ch = int(rng.random() * chapters) if chapters > 1 else 1 + int(rng.random() * 120)
+            # No more than the title has (MAL clamps writes, SPEC 5.3); 0 chapters = unknown.
+            read_ch = int(rng.random() * chapters) if chapters else 1 + int(rng.random() * 120)
             read_vol = min(volumes, read_ch // 9) if volumes else read_ch // 9
         if rereading and chapters > 1:
             read_ch = int(rng.random() * chapters)
