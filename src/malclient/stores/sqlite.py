@@ -8,6 +8,8 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,18 @@ def _path(location: str | os.PathLike[str]) -> Path:
     elif text.startswith("sqlite:"):
         raise ValueError(f"A SQLite URL names a file as sqlite:///path, not {text!r}.")
     return Path(text).expanduser()
+
+
+_OPENING: dict[Path, threading.Lock] = {}
+_OPENING_GUARD = threading.Lock()
+
+
+@contextlib.contextmanager
+def _opening(path: Path) -> Iterator[None]:
+    with _OPENING_GUARD:
+        lock = _OPENING.setdefault(path.resolve(), threading.Lock())
+    with lock:
+        yield
 
 
 class SQLiteTokenStore(SQLTokenStore[sqlite3.Connection]):
@@ -67,12 +81,18 @@ class SQLiteTokenStore(SQLTokenStore[sqlite3.Connection]):
             # SQLite adds take the same permissions).
             with contextlib.suppress(FileExistsError):
                 os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        # Threads of one process opening the same new file take turns: switching it to WAL and
+        # creating the tables race otherwise ("locked" at once, which no busy timeout waits out).
+        with _opening(self.path):
+            self._start(migrations, pool_size)
+
+    def _start(self, migrations: Sequence[_schema.Migration], pool_size: int) -> None:
         self._connections: Pool[sqlite3.Connection] = Pool(
             self._connect,
             lambda conn: conn.close(),
             lambda conn: not conn.in_transaction,
             pool_size,
-            lock_timeout,
+            self.lock_timeout,
             self.location,
         )
         try:
@@ -92,7 +112,7 @@ class SQLiteTokenStore(SQLTokenStore[sqlite3.Connection]):
                 check_same_thread=False,  # the pool hands a connection to one thread at a time
             )
             try:
-                conn.execute("PRAGMA journal_mode=WAL")
+                self._set_wal(conn)
                 # FULL (the default) is kept: a refreshed token lost to a power cut would have
                 # to be refreshed again with a spent refresh token.
                 conn.execute("PRAGMA synchronous=FULL")
@@ -100,6 +120,23 @@ class SQLiteTokenStore(SQLTokenStore[sqlite3.Connection]):
                 conn.close()
                 raise
         return conn
+
+    def _set_wal(self, conn: sqlite3.Connection) -> None:
+        """Switch a (possibly new) database to WAL, waiting out other connections.
+
+        Switching needs the file to itself. When another connection of a new database holds
+        the write lock while this one holds a read lock, SQLite answers "locked" at once
+        instead of waiting (it would deadlock), so the busy timeout does not help: retry.
+        """
+        deadline = time.monotonic() + self.lock_timeout
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
 
     def _pool(self) -> Pool[sqlite3.Connection]:
         return self._connections
