@@ -274,11 +274,16 @@ def test_import_into_an_empty_list_copies_it_and_undo_empties_it(
     assert again.code == 0, again.err
     assert "Plan: 0 to add, 0 to change" in again.out
     assert patches(origin) == 0
+    shown = run_mal(capsys, "list", "show", "--manga", "--json", *where(carol, origin))
+    assert len(json.loads(shown.out)) == len(wanted)  # the list mirror now holds them too
     journal = source.with_name(source.name + ".journal")
     undone = run_mal(capsys, "list", "import", "--undo", str(journal), *where(carol, origin))
     assert undone.code == 0, undone.err
     assert requests(origin)["manga_manga_id_my_list_status_delete"] == len(wanted)
     assert carol_states(capsys, carol, origin, tmp_path, "--manga") == {}
+    # Deletions are invisible to an incremental sync: undo drops them from the mirror itself.
+    shown = run_mal(capsys, "list", "show", "--manga", "--json", *where(carol, origin))
+    assert json.loads(shown.out) == []
 
 
 def _as_json(capsys: pytest.CaptureFixture[str], carol: Path, origin: str, tmp_path: Path) -> Path:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -419,8 +419,7 @@ def rm(item_id: int, *, manga: bool = False, where: Where | None = None) -> None
         with client_for(where, user=True) as client:
             resource: Any = client.mangalist if manga else client.animelist
             removed = resource.delete(item_id)
-            if mirror_path().exists():
-                _forget(client, manga, item_id)
+            forget_in_mirror(client, manga, [item_id])
         if removed:
             print(f"Removed {_kind(manga)} {item_id} from your list.")
         else:
@@ -430,13 +429,18 @@ def rm(item_id: int, *, manga: bool = False, where: Where | None = None) -> None
     run(body)
 
 
-def _forget(client: Client, manga: bool, item_id: int) -> None:
-    """Drop a removed entry from the mirror at once (an incremental sync cannot see deletions)."""
+def forget_in_mirror(client: Client, manga: bool, item_ids: Iterable[int]) -> None:
+    """Drop deleted entries from the list mirror at once (an incremental sync cannot see
+    deletions); nothing to do when no mirror was ever made."""
+    ids = list(item_ids)
+    if not ids or not mirror_path().exists():
+        return
     from malclient.mirror import ListMirror
 
     name = client.users.me(fields="name").name
     with ListMirror(mirror_path(), client, name, "manga" if manga else "anime") as mirror:
-        mirror.forget(item_id)
+        for item_id in ids:
+            mirror.forget(item_id)
 
 
 # --- mal list export ----------------------------------------------------------------------------

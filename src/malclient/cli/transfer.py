@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from malclient.cli.auth import Where
+from malclient.cli.lists import forget_in_mirror
 from malclient.cli.output import client_for, run, usage
 
 if TYPE_CHECKING:
@@ -270,6 +271,7 @@ def _undo(client: Client, journal: Journal) -> int:
     bar = _bar(len(items), "undoing")
     task = bar.add_task("undo", total=len(items)) if bar else None
     refused: list[str] = []
+    deleted: list[int] = []
     if bar:
         bar.start()
     try:
@@ -277,6 +279,7 @@ def _undo(client: Client, journal: Journal) -> int:
             try:
                 if before is None:
                     resource.delete(ident)
+                    deleted.append(ident)
                 else:
                     resource.update(ident, **restore_form(kind, before, sorted(changed)))
             except (BadRequest, NotFound) as exc:
@@ -288,6 +291,7 @@ def _undo(client: Client, journal: Journal) -> int:
     finally:
         if bar:
             bar.stop()
+        forget_in_mirror(client, kind == "manga", deleted)
     print(f"Undone: {len(items) - len(refused)} {kind} entries put back as they were.")
     for line in refused:
         print(f"mal: could not undo {line}", file=sys.stderr)
