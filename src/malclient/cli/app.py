@@ -9,6 +9,7 @@ import cyclopts
 
 from malclient import __version__
 from malclient.cli.auth import auth, doctor, scrub, whoami
+from malclient.cli.franchises import franchises
 from malclient.cli.lists import lists
 from malclient.cli.lookup import anime, forum, manga
 from malclient.cli.transfer import import_list
@@ -37,6 +38,7 @@ app.command(anime)
 app.command(manga)
 app.command(forum)
 lists.command(import_list, name="import")
+lists.command(franchises)
 app.command(lists)
 
 

@@ -10,7 +10,7 @@ import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from malclient._exceptions import (
     ConfigError,
@@ -28,11 +28,14 @@ __all__ = [
     "EXIT_NOT_FOUND",
     "EXIT_RATE_LIMITED",
     "Column",
+    "cell",
     "client_for",
     "command_exit_code",
+    "console",
     "print_json",
     "print_json_stream",
     "print_table",
+    "progress",
     "run",
     "usage",
 ]
@@ -127,6 +130,39 @@ def print_json_stream(items: Iterable[Any]) -> int:
     return count
 
 
+# --- progress -------------------------------------------------------------------------------
+
+
+class Advance(Protocol):
+    def __call__(self, advance: int = 1, *, total: int | None = None) -> None: ...
+
+
+def _unchanged(advance: int = 1, *, total: int | None = None) -> None:
+    return None
+
+
+@contextmanager
+def progress(label: str, *, total: int | None = None, unit: str = "") -> Iterator[Advance]:
+    """A bar on a terminal's stderr, nothing on a pipe (scripts and cron read stdout clean);
+    yields `advance(n, total=...)`, where `total` may grow as work is discovered."""
+    if not sys.stderr.isatty():
+        yield _unchanged
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    columns = [TextColumn(label), BarColumn(), MofNCompleteColumn()]
+    if unit:
+        columns.append(TextColumn(unit))
+    with Progress(*columns, console=Console(file=sys.stderr), transient=True) as bar:
+        task = bar.add_task(label, total=total)
+
+        def advance(advance: int = 1, *, total: int | None = None) -> None:
+            bar.update(task, advance=advance, total=total)
+
+        yield advance
+
+
 # --- tables ---------------------------------------------------------------------------------
 
 
@@ -150,7 +186,7 @@ def cell(value: object) -> str:
 
 
 @contextmanager
-def _console() -> Iterator[Any]:
+def console() -> Iterator[Any]:
     from rich.console import Console
 
     # On a pipe rich prints no colour; a wide page keeps long titles on one line there.
@@ -172,11 +208,11 @@ def print_table(
     for row in rows:
         table.add_row(*(Text(cell(column.get(row))) for column in columns))
         count += 1
-    with _console() as console:
+    with console() as out:
         if count:
-            console.print(table)
+            out.print(table)
         else:
-            console.print(empty)
+            out.print(empty)
     return count
 
 
@@ -191,9 +227,9 @@ def print_fields(pairs: Sequence[tuple[str, object]], *, title: str) -> None:
     for name, value in pairs:
         if value is not None and value != "" and value != []:
             table.add_row(name, Text(cell(value)))
-    with _console() as console:
-        console.print(f"[bold]{_escape(title)}[/bold]")
-        console.print(table)
+    with console() as out:
+        out.print(f"[bold]{_escape(title)}[/bold]")
+        out.print(table)
 
 
 def _escape(text: str) -> str:
