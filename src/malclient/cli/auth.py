@@ -172,7 +172,7 @@ def login(
     Without a terminal (Docker, CI), sign in in two steps: `mal auth url`, then
     `mal auth login --redirect-url ADDRESS`.
 
-    Examples:
+    Examples
 
         mal auth login
         mal auth login --client-id YOUR_CLIENT_ID --client-secret YOUR_SECRET
@@ -260,7 +260,7 @@ def url(
     minutes. Open the address, click Allow, then finish with the address the browser ended on
     (its page may not load; that is expected). For Docker, CI and remote machines.
 
-    Examples:
+    Examples
 
         mal auth url
         mal auth login --redirect-url 'http://localhost/?code=...&state=...'
@@ -306,7 +306,7 @@ def status(*, where: Where | None = None, offline: bool = False) -> None:
     expired; `--offline` only reads the config file. Exit status 3 when nobody is signed in or
     the tokens cannot be renewed.
 
-    Examples:
+    Examples
 
         mal auth status
         mal auth status --offline --config ~/kometa/config/config.yml
@@ -405,7 +405,7 @@ def refresh(*, where: Where | None = None, client_id: str | None = None) -> None
     Tokens are renewed automatically when they near expiry; this is for a weekly job that
     wants to keep the refresh token young, or to check that renewal works.
 
-    Examples:
+    Examples
 
         mal auth refresh
         mal auth refresh --config ~/kometa/config/config.yml
@@ -444,7 +444,7 @@ def logout(*, where: Where | None = None) -> None:
     MyAnimeList offers no way to revoke tokens from outside: to cut off copies of them too,
     remove the app's access in your MyAnimeList account settings.
 
-    Examples:
+    Examples
 
         mal auth logout
         mal auth logout --config ~/kometa/config/config.yml
@@ -478,7 +478,7 @@ def logout(*, where: Where | None = None) -> None:
 def whoami(*, where: Where | None = None, client_id: str | None = None) -> None:
     """Ask MyAnimeList who the saved tokens belong to (renewing them first if need be).
 
-    Examples:
+    Examples
 
         mal whoami
         mal whoami --config ~/kometa/config/config.yml
@@ -523,7 +523,7 @@ def doctor(
     saved tokens (valid? expiring?). Exit status: 0 when nothing is wrong (warnings allowed),
     else 2 (configuration), 3 (sign-in/tokens) or 4 (network).
 
-    Examples:
+    Examples
 
         mal doctor
         mal doctor --config ~/kometa/config/config.yml

@@ -6,7 +6,7 @@ this module parses, calls and renders.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import cyclopts
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 __all__ = ["franchises"]
 
 Json = Annotated[bool, cyclopts.Parameter(name="--json", negative=())]
+WatchStatus = Literal["watching", "completed", "on_hold", "dropped", "plan_to_watch"]
 
 # A first run reads every title once: a few hundred entries lead to about a thousand titles,
 # some eight minutes at the default two requests a second. Longer lists take more runs; each
@@ -29,7 +30,7 @@ DEFAULT_MAX_REQUESTS = 1000
 def franchises(
     *,
     user: str | None = None,
-    status: str | None = None,
+    status: WatchStatus | None = None,
     unfinished: bool = False,
     max_requests: int = DEFAULT_MAX_REQUESTS,
     refresh: bool = False,
@@ -45,7 +46,7 @@ def franchises(
     same command again to continue. Watch order is the order the titles came out. "Seen" counts
     completed titles among those aired, leaving out promotional clips and music videos.
 
-    Examples:
+    Examples
 
         mal list franchises
         mal list franchises --status completed --unfinished

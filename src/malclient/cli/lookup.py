@@ -6,8 +6,8 @@ imported at module level, so `mal --help` stays light.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypedDict
 
 import cyclopts
 
@@ -24,12 +24,28 @@ from malclient.cli.output import (
 )
 
 if TYPE_CHECKING:
+    from malclient.client import Client
     from malclient.models import Anime, Manga
 
 __all__ = ["anime", "forum", "manga"]
 
 _FLAG = cyclopts.Parameter(negative=())
 Json = Annotated[bool, cyclopts.Parameter(name="--json", negative=())]
+
+# Parameter help that several commands share word for word; help given in an annotation wins
+# over the docstring's, so each command's docstring keeps only what is its own.
+Query = Annotated[str, cyclopts.Parameter(help="Words of the title.")]
+Entries = Annotated[int, cyclopts.Parameter(help="How many entries to show.")]
+SkipEntries = Annotated[int, cyclopts.Parameter(help="Skip this many entries first.")]
+SkipResults = Annotated[int, cyclopts.Parameter(help="Skip this many results first.")]
+Fields = Annotated[str | None, cyclopts.Parameter(help="MAL fields to ask for (comma-separated).")]
+RowFields = Annotated[
+    str | None, cyclopts.Parameter(help="MAL fields to ask for (comma-separated); for `--json`.")
+]
+TableJson = Annotated[
+    Json, cyclopts.Parameter(help="Print MAL's entries as a JSON array instead of a table.")
+]
+ArrayJson = Annotated[Json, cyclopts.Parameter(help="Print MAL's entries as a JSON array.")]
 
 # What a table shows; `--json` prints the same fields unless `--fields` asks for others.
 ANIME_ROW_FIELDS = "media_type,num_episodes,status,mean,start_season"
@@ -56,6 +72,15 @@ forum = cyclopts.App(
     default_parameter=_FLAG,
 )
 
+Kind = Literal["anime", "manga"]
+
+
+class _Page(TypedDict):
+    """Where a list starts and how big its pages are, as every list method takes them."""
+
+    limit: int
+    offset: int
+
 
 def _paging(limit: int, offset: int) -> tuple[int, int]:
     if limit < 1:
@@ -65,9 +90,50 @@ def _paging(limit: int, offset: int) -> tuple[int, int]:
     return min(limit, _PAGE), offset
 
 
-def _take(items: Iterable[Any], limit: int) -> Iterable[Any]:
-    # The page iterates on through later pages; stop after `limit` results.
-    return itertools.islice(items, limit)
+def _list(
+    fetch: Callable[[Client, _Page], Iterable[Any]],
+    columns: list[Column],
+    empty: str,
+    limit: int,
+    offset: int,
+    as_json: bool,
+    where: Where | None,
+    *,
+    user: bool = False,
+) -> Callable[[], int]:
+    """What every list command does once it knows which list: check `--limit` and `--offset`,
+    then print `limit` entries as a table or a JSON array."""
+
+    def body() -> int:
+        size, skip = _paging(limit, offset)
+        with client_for(where, user=user) as client:
+            # The page iterates on through later pages; stop after `limit` results.
+            rows = itertools.islice(fetch(client, {"limit": size, "offset": skip}), limit)
+            if as_json:
+                print_json_stream(rows)
+            else:
+                print_table(rows, columns, empty=empty)
+        return 0
+
+    return body
+
+
+def _show(
+    kind: Kind, work_id: int, fields: str | None, as_json: bool, where: Where | None
+) -> Callable[[], int]:
+    """`mal anime|manga show`: MAL's object as JSON, or a summary of it."""
+
+    def body() -> int:
+        with client_for(where, user=False) as client:
+            works = client.anime if kind == "anime" else client.manga
+            work = works.get(work_id, fields=fields)
+        if as_json:
+            print_json(work)
+        else:
+            print_fields(_details(work, kind), title=work.title or f"{kind} {work_id}")
+        return 0
+
+    return body
 
 
 def _season(anime_: Any) -> str | None:
@@ -75,42 +141,26 @@ def _season(anime_: Any) -> str | None:
     return f"{season.season} {season.year}" if season is not None else None
 
 
-def _anime_columns(ranked: bool = False) -> list[Column]:
-    columns = [
+def _columns(kind: Kind, ranked: bool = False) -> list[Column]:
+    """A table of anime or manga entries; a ranking's starts with the rank."""
+    counts = (
+        [Column("eps", lambda row: row.node.num_episodes or None, "right")]
+        if kind == "anime"
+        else [
+            Column("chapters", lambda row: row.node.num_chapters or None, "right"),
+            Column("volumes", lambda row: row.node.num_volumes or None, "right"),
+        ]
+    )
+    return [
+        *([Column("rank", lambda row: row.ranking.rank, "right")] if ranked else []),
         Column("id", lambda row: row.node.id, "right"),
         Column("title", lambda row: row.node.title),
         Column("type", lambda row: row.node.media_type),
-        Column("eps", lambda row: row.node.num_episodes or None, "right"),
+        *counts,
         Column("status", lambda row: row.node.status),
         Column("score", lambda row: row.node.mean, "right"),
-        Column("season", lambda row: _season(row.node)),
+        *([Column("season", lambda row: _season(row.node))] if kind == "anime" else []),
     ]
-    if ranked:
-        columns.insert(0, Column("rank", lambda row: row.ranking.rank, "right"))
-    return columns
-
-
-def _manga_columns(ranked: bool = False) -> list[Column]:
-    columns = [
-        Column("id", lambda row: row.node.id, "right"),
-        Column("title", lambda row: row.node.title),
-        Column("type", lambda row: row.node.media_type),
-        Column("chapters", lambda row: row.node.num_chapters or None, "right"),
-        Column("volumes", lambda row: row.node.num_volumes or None, "right"),
-        Column("status", lambda row: row.node.status),
-        Column("score", lambda row: row.node.mean, "right"),
-    ]
-    if ranked:
-        columns.insert(0, Column("rank", lambda row: row.ranking.rank, "right"))
-    return columns
-
-
-def _list_out(rows: Iterable[Any], columns: list[Column], as_json: bool, empty: str) -> int:
-    if as_json:
-        print_json_stream(rows)
-    else:
-        print_table(rows, columns, empty=empty)
-    return 0
 
 
 def _names(items: Any) -> str | None:
@@ -175,53 +225,42 @@ def _dates(start: object, end: object) -> str | None:
 
 @anime.command
 def search(
-    query: str,
+    query: Query,
     *,
     limit: int = 10,
-    offset: int = 0,
+    offset: SkipResults = 0,
     fields: str | None = None,
-    as_json: Json = False,
+    as_json: TableJson = False,
     where: Where | None = None,
 ) -> None:
     """Find anime by title (3 to 64 characters), best match first.
 
-    Examples:
+    Examples
 
         mal anime search "cowboy bebop"
         mal anime search frieren --limit 3 --json
 
     Parameters
     ----------
-    query
-        Words of the title.
     limit
         How many results to show (several pages are fetched if need be).
-    offset
-        Skip this many results first.
     fields
         MAL fields to ask for (comma-separated, e.g. `genres,synopsis`); for `--json`.
-    as_json
-        Print MAL's entries as a JSON array instead of a table.
     """
 
-    def body() -> int:
-        size, skip = _paging(limit, offset)
-        with client_for(where, user=False) as client:
-            page = client.anime.search(
-                query, limit=size, offset=skip, fields=fields or ANIME_ROW_FIELDS
-            )
-            return _list_out(_take(page, limit), _anime_columns(), as_json, "No anime found.")
+    def fetch(client: Client, page: _Page) -> Iterable[Any]:
+        return client.anime.search(query, fields=fields or ANIME_ROW_FIELDS, **page)
 
-    run(body)
+    run(_list(fetch, _columns("anime"), "No anime found.", limit, offset, as_json, where))
 
 
 @anime.command
 def show(
-    anime_id: int, *, fields: str | None = None, as_json: Json = False, where: Where | None = None
+    anime_id: int, *, fields: Fields = None, as_json: Json = False, where: Where | None = None
 ) -> None:
     """One anime's details (every field MAL has, unless `--fields` names some).
 
-    Examples:
+    Examples
 
         mal anime show 1
         mal anime show 1 --json
@@ -231,22 +270,10 @@ def show(
     ----------
     anime_id
         MAL's id of the anime (the number in its myanimelist.net address).
-    fields
-        MAL fields to ask for (comma-separated).
     as_json
         Print MAL's object as JSON instead of a summary.
     """
-
-    def body() -> int:
-        with client_for(where, user=False) as client:
-            work = client.anime.get(anime_id, fields=fields)
-        if as_json:
-            print_json(work)
-        else:
-            print_fields(_details(work, "anime"), title=work.title or f"anime {anime_id}")
-        return 0
-
-    run(body)
+    run(_show("anime", anime_id, fields, as_json, where))
 
 
 AnimeRanking = Literal[
@@ -258,15 +285,15 @@ AnimeRanking = Literal[
 def ranking(
     ranking_type: AnimeRanking = "all",
     *,
-    limit: int = 10,
-    offset: int = 0,
-    fields: str | None = None,
+    limit: Entries = 10,
+    offset: SkipEntries = 0,
+    fields: RowFields = None,
     as_json: Json = False,
     where: Where | None = None,
 ) -> None:
     """A MyAnimeList ranking of anime, best first.
 
-    Examples:
+    Examples
 
         mal anime ranking
         mal anime ranking airing --limit 25
@@ -276,25 +303,14 @@ def ranking(
     ----------
     ranking_type
         Which ranking.
-    limit
-        How many entries to show.
-    offset
-        Skip this many entries first.
-    fields
-        MAL fields to ask for (comma-separated); for `--json`.
     as_json
         Print MAL's entries (with `ranking.rank`) as a JSON array.
     """
 
-    def body() -> int:
-        size, skip = _paging(limit, offset)
-        with client_for(where, user=False) as client:
-            page = client.anime.ranking(
-                ranking_type, limit=size, offset=skip, fields=fields or ANIME_ROW_FIELDS
-            )
-            return _list_out(_take(page, limit), _anime_columns(True), as_json, "Empty ranking.")
+    def fetch(client: Client, page: _Page) -> Iterable[Any]:
+        return client.anime.ranking(ranking_type, fields=fields or ANIME_ROW_FIELDS, **page)
 
-    run(body)
+    run(_list(fetch, _columns("anime", True), "Empty ranking.", limit, offset, as_json, where))
 
 
 @anime.command
@@ -303,15 +319,15 @@ def season(
     season_name: Literal["winter", "spring", "summer", "fall"],
     *,
     sort: Literal["anime_score", "anime_num_list_users"] | None = None,
-    limit: int = 10,
-    offset: int = 0,
-    fields: str | None = None,
-    as_json: Json = False,
+    limit: Entries = 10,
+    offset: SkipEntries = 0,
+    fields: RowFields = None,
+    as_json: ArrayJson = False,
     where: Where | None = None,
 ) -> None:
     """A season's anime, shows still airing from earlier seasons included (as MAL lists them).
 
-    Examples:
+    Examples
 
         mal anime season 2024 spring
         mal anime season 2023 fall --sort anime_score --limit 50
@@ -325,32 +341,14 @@ def season(
         The season: winter (January), spring (April), summer (July) or fall (October).
     sort
         Order by score or by members (default: MAL's order).
-    limit
-        How many entries to show.
-    offset
-        Skip this many entries first.
-    fields
-        MAL fields to ask for (comma-separated); for `--json`.
-    as_json
-        Print MAL's entries as a JSON array.
     """
 
-    def body() -> int:
-        size, skip = _paging(limit, offset)
-        with client_for(where, user=False) as client:
-            page = client.anime.seasonal(
-                year,
-                season_name,
-                sort=sort,
-                limit=size,
-                offset=skip,
-                fields=fields or ANIME_ROW_FIELDS,
-            )
-            return _list_out(
-                _take(page, limit), _anime_columns(), as_json, "No anime in that season."
-            )
+    def fetch(client: Client, page: _Page) -> Iterable[Any]:
+        row_fields = fields or ANIME_ROW_FIELDS
+        return client.anime.seasonal(year, season_name, sort=sort, fields=row_fields, **page)
 
-    run(body)
+    empty = "No anime in that season."
+    run(_list(fetch, _columns("anime"), empty, limit, offset, as_json, where))
 
 
 @anime.command
@@ -358,13 +356,13 @@ def suggest(
     *,
     limit: int = 10,
     offset: int = 0,
-    fields: str | None = None,
-    as_json: Json = False,
+    fields: RowFields = None,
+    as_json: ArrayJson = False,
     where: Where | None = None,
 ) -> None:
     """MyAnimeList's suggestions for you (needs `mal auth login`; none for an empty list).
 
-    Examples:
+    Examples
 
         mal anime suggest
         mal anime suggest --limit 30 --json
@@ -375,26 +373,13 @@ def suggest(
         How many suggestions to show.
     offset
         Skip this many first.
-    fields
-        MAL fields to ask for (comma-separated); for `--json`.
-    as_json
-        Print MAL's entries as a JSON array.
     """
 
-    def body() -> int:
-        size, skip = _paging(limit, offset)
-        with client_for(where, user=True) as client:
-            page = client.anime.suggestions(
-                limit=size, offset=skip, fields=fields or ANIME_ROW_FIELDS
-            )
-            return _list_out(
-                _take(page, limit),
-                _anime_columns(),
-                as_json,
-                "No suggestions (MyAnimeList suggests once your list has a few titles).",
-            )
+    def fetch(client: Client, page: _Page) -> Iterable[Any]:
+        return client.anime.suggestions(fields=fields or ANIME_ROW_FIELDS, **page)
 
-    run(body)
+    empty = "No suggestions (MyAnimeList suggests once your list has a few titles)."
+    run(_list(fetch, _columns("anime"), empty, limit, offset, as_json, where, user=True))
 
 
 # --- mal manga ------------------------------------------------------------------------------
@@ -402,53 +387,42 @@ def suggest(
 
 @manga.command(name="search")
 def manga_search(
-    query: str,
+    query: Query,
     *,
     limit: int = 10,
-    offset: int = 0,
+    offset: SkipResults = 0,
     fields: str | None = None,
-    as_json: Json = False,
+    as_json: TableJson = False,
     where: Where | None = None,
 ) -> None:
     """Find manga by title (3 to 64 characters), best match first.
 
-    Examples:
+    Examples
 
         mal manga search berserk
         mal manga search "one piece" --limit 3 --json
 
     Parameters
     ----------
-    query
-        Words of the title.
     limit
         How many results to show.
-    offset
-        Skip this many results first.
     fields
         MAL fields to ask for (comma-separated); for `--json`.
-    as_json
-        Print MAL's entries as a JSON array instead of a table.
     """
 
-    def body() -> int:
-        size, skip = _paging(limit, offset)
-        with client_for(where, user=False) as client:
-            page = client.manga.search(
-                query, limit=size, offset=skip, fields=fields or MANGA_ROW_FIELDS
-            )
-            return _list_out(_take(page, limit), _manga_columns(), as_json, "No manga found.")
+    def fetch(client: Client, page: _Page) -> Iterable[Any]:
+        return client.manga.search(query, fields=fields or MANGA_ROW_FIELDS, **page)
 
-    run(body)
+    run(_list(fetch, _columns("manga"), "No manga found.", limit, offset, as_json, where))
 
 
 @manga.command(name="show")
 def manga_show(
-    manga_id: int, *, fields: str | None = None, as_json: Json = False, where: Where | None = None
+    manga_id: int, *, fields: Fields = None, as_json: Json = False, where: Where | None = None
 ) -> None:
     """One manga's details (every field MAL has, unless `--fields` names some).
 
-    Examples:
+    Examples
 
         mal manga show 2
         mal manga show 2 --json
@@ -457,22 +431,10 @@ def manga_show(
     ----------
     manga_id
         MAL's id of the manga.
-    fields
-        MAL fields to ask for (comma-separated).
     as_json
         Print MAL's object as JSON instead of a summary.
     """
-
-    def body() -> int:
-        with client_for(where, user=False) as client:
-            work = client.manga.get(manga_id, fields=fields)
-        if as_json:
-            print_json(work)
-        else:
-            print_fields(_details(work, "manga"), title=work.title or f"manga {manga_id}")
-        return 0
-
-    run(body)
+    run(_show("manga", manga_id, fields, as_json, where))
 
 
 MangaRanking = Literal[
@@ -492,15 +454,15 @@ MangaRanking = Literal[
 def manga_ranking(
     ranking_type: MangaRanking = "all",
     *,
-    limit: int = 10,
-    offset: int = 0,
-    fields: str | None = None,
+    limit: Entries = 10,
+    offset: SkipEntries = 0,
+    fields: RowFields = None,
     as_json: Json = False,
     where: Where | None = None,
 ) -> None:
     """A MyAnimeList ranking of manga, best first.
 
-    Examples:
+    Examples
 
         mal manga ranking
         mal manga ranking novels --limit 20 --json
@@ -509,25 +471,14 @@ def manga_ranking(
     ----------
     ranking_type
         Which ranking.
-    limit
-        How many entries to show.
-    offset
-        Skip this many entries first.
-    fields
-        MAL fields to ask for (comma-separated); for `--json`.
     as_json
         Print MAL's entries (with `ranking.rank`) as a JSON array.
     """
 
-    def body() -> int:
-        size, skip = _paging(limit, offset)
-        with client_for(where, user=False) as client:
-            page = client.manga.ranking(
-                ranking_type, limit=size, offset=skip, fields=fields or MANGA_ROW_FIELDS
-            )
-            return _list_out(_take(page, limit), _manga_columns(True), as_json, "Empty ranking.")
+    def fetch(client: Client, page: _Page) -> Iterable[Any]:
+        return client.manga.ranking(ranking_type, fields=fields or MANGA_ROW_FIELDS, **page)
 
-    run(body)
+    run(_list(fetch, _columns("manga", True), "Empty ranking.", limit, offset, as_json, where))
 
 
 # --- mal forum ------------------------------------------------------------------------------
@@ -537,7 +488,7 @@ def manga_ranking(
 def boards(*, as_json: Json = False, where: Where | None = None) -> None:
     """Every forum board with its id (for `mal forum topics --board ID`).
 
-    Examples:
+    Examples
 
         mal forum boards
         mal forum boards --json
@@ -592,7 +543,7 @@ def topics(
 ) -> None:
     """Forum topics, latest activity first. Needs `--board`, `--subboard` or `--query`.
 
-    Examples:
+    Examples
 
         mal forum topics --board 5
         mal forum topics --query "frieren episode" --limit 20
@@ -618,29 +569,30 @@ def topics(
         Print MAL's topics as a JSON array.
     """
 
+    def fetch(client: Client, page: _Page) -> Iterable[Any]:
+        return client.forum.topics(
+            board_id=board,
+            subboard_id=subboard,
+            q=query,
+            topic_user_name=by,
+            user_name=user,
+            **page,
+        )
+
+    columns = [
+        Column("id", lambda row: row.id, "right"),
+        Column("title", lambda row: row.title),
+        Column("posts", lambda row: row.number_of_posts, "right"),
+        Column("by", lambda row: row.created_by.name if row.created_by else None),
+        Column("last post", lambda row: _day(row.last_post_created_at)),
+    ]
+    listing = _list(fetch, columns, "No topics found.", limit, offset, as_json, where)
+
     def body() -> int:
         if board is None and subboard is None and not query:
             # SPEC 4.11: without one of these MAL never answers.
             raise usage("mal forum topics needs --board, --subboard or --query.")
-        size, skip = _paging(limit, offset)
-        with client_for(where, user=False) as client:
-            page = client.forum.topics(
-                board_id=board,
-                subboard_id=subboard,
-                q=query,
-                topic_user_name=by,
-                user_name=user,
-                limit=size,
-                offset=skip,
-            )
-            columns = [
-                Column("id", lambda row: row.id, "right"),
-                Column("title", lambda row: row.title),
-                Column("posts", lambda row: row.number_of_posts, "right"),
-                Column("by", lambda row: row.created_by.name if row.created_by else None),
-                Column("last post", lambda row: _day(row.last_post_created_at)),
-            ]
-            return _list_out(_take(page, limit), columns, as_json, "No topics found.")
+        return listing()
 
     run(body)
 
@@ -660,7 +612,7 @@ def topic(
 ) -> None:
     """A topic's posts, oldest first (bodies as MAL stores them: BBCode).
 
-    Examples:
+    Examples
 
         mal forum topic 12345
         mal forum topic 12345 --offset 100 --limit 100 --json
@@ -682,7 +634,7 @@ def topic(
         with client_for(where, user=False) as client:
             page = client.forum.topic(topic_id, limit=size, offset=skip)
             detail = page.model.data
-            posts = list(_take(page, limit))
+            posts = list(itertools.islice(page, limit))
         if as_json:
             from malclient.models import dump
 

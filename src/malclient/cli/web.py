@@ -27,7 +27,7 @@ def web(
     `http://localhost/` and paste the address back). Set MAL_WEB_KEY to the same random text
     on every instance behind one address, so that a sign-in started on one finishes on another.
 
-    Examples:
+    Examples
 
         mal web
         mal web --port 9000
