@@ -146,6 +146,26 @@ def test_set_without_a_change_is_a_usage_error_and_sends_nothing(
     assert patches(origin) == 0
 
 
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("show", "--status", "reading"), "--status reading is not a status of the anime list"),
+        (("show", "--manga", "--status", "watching"), "use one of reading, completed"),
+        (("show", "--manga", "--sort", "anime_title"), "use one of list_score, list_updated_at"),
+        (("set", "1", "--status", "plan_to_read"), "(or add --manga)"),
+    ],
+)
+def test_the_other_lists_status_or_order_is_a_usage_error_before_any_request(
+    capsys: pytest.CaptureFixture[str], alice: Path, origin: str, args: tuple[str, ...], says: str
+) -> None:
+    reset(origin)
+    refused = run_mal(capsys, "list", *args, *where(alice, origin))
+    assert (refused.code, refused.out) == (2, "")
+    assert says in refused.err
+    assert refused.err.count("\n") == 1
+    assert sum(requests(origin).values()) == 0
+
+
 # --- inc: every transition, one PATCH each ----------------------------------------------------
 
 

@@ -3,12 +3,14 @@ fast and never loads the HTTP, model or web stacks."""
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import cyclopts
 
 from malclient import __version__
 from malclient.cli.auth import auth, doctor, scrub, whoami
+from malclient.cli.completion import completion
 from malclient.cli.franchises import franchises
 from malclient.cli.lists import lists
 from malclient.cli.lookup import anime, forum, manga
@@ -18,9 +20,11 @@ from malclient.cli.web import web
 
 def _usage_error(error: cyclopts.CycloptsError) -> object:
     # One line, as for every other error; a mistyped command line may hold a pasted code.
-    from rich.text import Text
+    # Written here because rich wraps whatever it is given at the terminal's width.
+    from rich.console import Group
 
-    return Text(f"mal: {scrub(str(error))}", no_wrap=True, overflow="ignore")
+    print(f"mal: {scrub(str(error))}", file=sys.stderr, flush=True)
+    return Group()  # rich prints nothing more
 
 
 app = cyclopts.App(
@@ -40,6 +44,7 @@ app.command(forum)
 lists.command(import_list, name="import")
 lists.command(franchises)
 app.command(lists)
+app.command(completion)
 
 
 @app.command
@@ -63,7 +68,7 @@ def sandbox(
 
     Prints its base URL, the registered apps and the users' passwords; stops on Ctrl-C.
 
-    Examples:
+    Examples
 
         mal sandbox
         mal sandbox --port 0 --auto-approve alice

@@ -33,6 +33,24 @@ __all__ = ["lists"]
 
 _FLAG = cyclopts.Parameter(negative=())
 Json = Annotated[bool, cyclopts.Parameter(name="--json", negative=())]
+# Both lists' values in one type, so that shell completion offers them (`_check_kind`).
+Status = Literal[
+    "watching", "reading", "completed", "on_hold", "dropped", "plan_to_watch", "plan_to_read"
+]
+ListSort = Literal[
+    "list_score",
+    "list_updated_at",
+    "anime_title",
+    "anime_start_date",
+    "anime_id",
+    "manga_title",
+    "manga_start_date",
+    "manga_id",
+]
+_STATUSES = {
+    "anime": ("watching", "completed", "on_hold", "dropped", "plan_to_watch"),
+    "manga": ("reading", "completed", "on_hold", "dropped", "plan_to_read"),
+}
 
 # A list page holds at most 1,000 entries (SPEC 4.6, 4.8).
 _LIST_PAGE = 1000
@@ -51,6 +69,21 @@ lists = cyclopts.App(
 
 def _kind(manga: bool) -> str:
     return "manga" if manga else "anime"
+
+
+def _check_kind(manga: bool, status: str | None, sort: str | None = None) -> None:
+    """The other list's status or order is a usage error, before any request."""
+    kind = _kind(manga)
+    if status is not None and status not in _STATUSES[kind]:
+        raise usage(
+            f"--status {status} is not a status of the {kind} list: use one of "
+            f"{', '.join(_STATUSES[kind])}{'' if manga else ' (or add --manga)'}."
+        )
+    if sort is not None and not sort.startswith(("list_", f"{kind}_")):
+        raise usage(
+            f"--sort {sort} is not an order of the {kind} list: use one of list_score, "
+            f"list_updated_at, {kind}_title, {kind}_start_date, {kind}_id."
+        )
 
 
 def _progress_of(manga: bool) -> Column:
@@ -105,9 +138,9 @@ def _mirrored(client: Client, user: str | None, manga: bool, *, full: bool = Fal
 def show(
     *,
     user: str | None = None,
-    status: str | None = None,
+    status: Status | None = None,
     manga: bool = False,
-    sort: str | None = None,
+    sort: ListSort | None = None,
     full: bool = False,
     as_json: Json = False,
     where: Where | None = None,
@@ -120,7 +153,7 @@ def show(
     list (`--user`) needs only a client id. The mirror lives in the user cache directory
     (`MAL_MIRROR` names another file).
 
-    Examples:
+    Examples
 
         mal list show
         mal list show --status watching
@@ -132,13 +165,11 @@ def show(
     user
         Whose list (default: yours).
     status
-        Only entries with this status: watching, completed, on_hold, dropped, plan_to_watch
-        (manga: reading, ..., plan_to_read).
+        Only entries with this status (reading and plan_to_read are the manga list's).
     manga
         The manga list instead of the anime list.
     sort
-        MAL's order: list_score, list_updated_at, anime_title (manga_title), anime_start_date,
-        anime_id (default: MAL's, by status then title).
+        MAL's order (default: by status, then title); manga_* orders go with --manga.
     full
         Read the whole list again, which also drops entries deleted on MAL's website.
     as_json
@@ -146,6 +177,7 @@ def show(
     """
 
     def body() -> int:
+        _check_kind(manga, status, sort)
         with (
             client_for(where, user=user is None) as client,
             _mirrored(client, user, manga, full=full) as mirror,
@@ -178,7 +210,7 @@ def set_(
     item_id: int,
     *,
     manga: bool = False,
-    status: str | None = None,
+    status: Status | None = None,
     score: int | None = None,
     episodes: int | None = None,
     chapters: int | None = None,
@@ -196,7 +228,7 @@ def set_(
     """Add a title to your list or change its entry: one request carrying only the fields
     given; the rest stay as they are.
 
-    Examples:
+    Examples
 
         mal list set 5114 --status watching --episodes 3
         mal list set 5114 --score 9
@@ -211,7 +243,7 @@ def set_(
     manga
         Change the manga list.
     status
-        watching, completed, on_hold, dropped, plan_to_watch (manga: reading, ..., plan_to_read).
+        The entry's status (reading and plan_to_read are the manga list's).
     score
         0 (no score) to 10.
     episodes
@@ -239,6 +271,7 @@ def set_(
     """
 
     def body() -> int:
+        _check_kind(manga, status)
         changes: dict[str, Any] = {
             "status": status,
             "score": score,
@@ -320,7 +353,7 @@ def inc(
     finish date (or ends a re-watch). Progress never goes down unless `--force` is given
     with a negative amount. One read, then one write (none when nothing changes).
 
-    Examples:
+    Examples
 
         mal list inc 5114
         mal list inc 5114 3
@@ -402,7 +435,7 @@ def _lower(client: Client, item_id: int, manga: bool, measure: str, amount: int)
 def rm(item_id: int, *, manga: bool = False, where: Where | None = None) -> None:
     """Remove a title from your list. Removing one that is not there is not an error.
 
-    Examples:
+    Examples
 
         mal list rm 5114
         mal list rm 2 --manga
@@ -523,7 +556,7 @@ def export(
     one row per entry with the columns listed in the CLI docs. The file appears complete or
     not at all. A progress bar counts pages on a terminal.
 
-    Examples:
+    Examples
 
         mal list export -o anime.json
         mal list export --format csv -o anime.csv
