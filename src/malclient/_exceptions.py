@@ -5,6 +5,8 @@ its own words are kept as attributes (`status`, `error`, `message`, `hint`) and 
 
     MALError
     ├── ConfigError                     the configuration cannot work as written
+    │   ├── ConfigFileError             a config file cannot be read, parsed, locked or written
+    │   ├── InvalidArgument             a call's argument MAL would refuse (also a ValueError)
     │   └── TokenKeyError               tokens at rest cannot be read with the key given
     ├── AuthError                       signing in or keeping tokens fresh failed
     │   ├── RedirectError               what came back from MAL's authorize page is not usable
@@ -51,6 +53,7 @@ its own words are kept as attributes (`status`, `error`, `message`, `hint`) and 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
 __all__ = [
@@ -66,8 +69,10 @@ __all__ = [
     "BadRequest",
     "CodeVerifierRejected",
     "ConfigError",
+    "ConfigFileError",
     "ConnectError",
     "Forbidden",
+    "InvalidArgument",
     "InvalidClient",
     "MALError",
     "MissingParameter",
@@ -106,6 +111,27 @@ class MALError(Exception):
 
 class ConfigError(MALError):
     """The configuration (file, environment, arguments) cannot work as written."""
+
+
+class ConfigFileError(ConfigError):
+    """A config file cannot be read, parsed, locked or written; the message says how to fix it.
+
+    `path` is the file, `line`/`column` (1-based) the spot of a parse error. Never carries a
+    secret: parse errors are reported by position, not by the offending text.
+    """
+
+    def __init__(
+        self, message: str, *, path: Path, line: int | None = None, column: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.path = path
+        self.line = line
+        self.column = column
+
+
+class InvalidArgument(ConfigError, ValueError):
+    """A call's argument MAL would refuse (a 2-letter search, an unknown field, a negative id),
+    found before anything is sent. A ValueError too, so `except ValueError` keeps working."""
 
 
 class AuthError(MALError):

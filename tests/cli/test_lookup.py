@@ -199,3 +199,23 @@ def test_a_real_process_prints_a_table_and_json(nobody: Path, origin: str) -> No
     missing = run_process("manga", "show", "999999999", *where(nobody, origin))
     assert missing.code == 6
     assert missing.err.startswith("mal: ")
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("anime", "search", "ab"), "3 to 64 characters"),
+        (("manga", "search", "frieren", "--fields", "synopsys"), "Did you mean"),
+        (("anime", "show", "0"), "positive id"),
+    ],
+)
+def test_an_argument_mal_would_refuse_is_a_usage_error_and_sends_nothing(
+    capsys: pytest.CaptureFixture[str], nobody: Path, origin: str, args: tuple[str, ...], says: str
+) -> None:
+    reset(origin)
+    result = run_mal(capsys, *args, *where(nobody, origin))
+    assert (result.code, result.out) == (2, "")
+    assert result.err.startswith("mal: ")
+    assert says in result.err
+    assert result.err.count("\n") == 1
+    assert sum(requests(origin).values()) == 0

@@ -10,7 +10,7 @@ from typing import Any
 import httpx2
 import pytest
 
-from malclient import ConfigError
+from malclient import ConfigError, InvalidArgument
 from malclient.client import AsyncClient, Client
 from malclient.sandbox import WEB_APP
 from malclient.sandbox.server import SandboxServer
@@ -51,32 +51,37 @@ def signed_in() -> Iterator[Client]:
 
 
 BAD_CALLS: list[tuple[str, Callable[[Client], Any], type[Exception], str]] = [
-    ("empty query", lambda c: c.anime.search(""), ValueError, r"anime\.search: q is empty"),
-    ("blank query", lambda c: c.manga.search("   "), ValueError, "q is empty"),
-    ("short query", lambda c: c.anime.search("ab"), ValueError, "3 to 64 characters"),
-    ("long query", lambda c: c.anime.search("x" * 65), ValueError, "not 65"),
+    ("empty query", lambda c: c.anime.search(""), InvalidArgument, r"anime\.search: q is empty"),
+    ("blank query", lambda c: c.manga.search("   "), InvalidArgument, "q is empty"),
+    ("short query", lambda c: c.anime.search("ab"), InvalidArgument, "3 to 64 characters"),
+    ("long query", lambda c: c.anime.search("x" * 65), InvalidArgument, "not 65"),
     ("query type", lambda c: c.anime.search(123), TypeError, "q must be text"),
-    ("limit above max", lambda c: c.anime.search("abc", limit=101), ValueError, "1 to 100"),
-    ("ranking limit", lambda c: c.anime.ranking(limit=501), ValueError, "1 to 500"),
-    ("list limit", lambda c: c.animelist.list("bob", limit=1001), ValueError, "1 to 1000"),
-    ("zero limit", lambda c: c.forum.topics(q="abc", limit=0), ValueError, "1 to 100"),
-    ("negative offset", lambda c: c.anime.search("abc", offset=-1), ValueError, "negative"),
-    ("ranking type", lambda c: c.anime.ranking("ona"), ValueError, "ranking_type must be"),
-    ("manga ranking", lambda c: c.manga.ranking("tv"), ValueError, "novels"),
-    ("season", lambda c: c.anime.seasonal(2024, "autumn"), ValueError, "winter, spring"),
-    ("year", lambda c: c.anime.seasonal(24, "fall"), ValueError, "four-digit year"),
-    ("season sort", lambda c: c.anime.seasonal(2024, "fall", sort="x"), ValueError, "sort"),
-    ("list status", lambda c: c.animelist.list("bob", status="reading"), ValueError, "watching"),
-    ("list sort", lambda c: c.mangalist.list("bob", sort="anime_title"), ValueError, "manga_"),
-    ("user name", lambda c: c.animelist.list(" "), ValueError, "user name"),
-    ("id zero", lambda c: c.anime.get(0), ValueError, "positive id"),
+    ("limit above max", lambda c: c.anime.search("abc", limit=101), InvalidArgument, "1 to 100"),
+    ("ranking limit", lambda c: c.anime.ranking(limit=501), InvalidArgument, "1 to 500"),
+    ("list limit", lambda c: c.animelist.list("bob", limit=1001), InvalidArgument, "1 to 1000"),
+    ("zero limit", lambda c: c.forum.topics(q="abc", limit=0), InvalidArgument, "1 to 100"),
+    ("negative offset", lambda c: c.anime.search("abc", offset=-1), InvalidArgument, "negative"),
+    ("ranking type", lambda c: c.anime.ranking("ona"), InvalidArgument, "ranking_type must be"),
+    ("manga ranking", lambda c: c.manga.ranking("tv"), InvalidArgument, "novels"),
+    ("season", lambda c: c.anime.seasonal(2024, "autumn"), InvalidArgument, "winter, spring"),
+    ("year", lambda c: c.anime.seasonal(24, "fall"), InvalidArgument, "four-digit year"),
+    ("season sort", lambda c: c.anime.seasonal(2024, "fall", sort="x"), InvalidArgument, "sort"),
+    (
+        "list status",
+        lambda c: c.animelist.list("bob", status="reading"),
+        InvalidArgument,
+        "watching",
+    ),
+    ("list sort", lambda c: c.mangalist.list("bob", sort="anime_title"), InvalidArgument, "manga_"),
+    ("user name", lambda c: c.animelist.list(" "), InvalidArgument, "user name"),
+    ("id zero", lambda c: c.anime.get(0), InvalidArgument, "positive id"),
     ("id text", lambda c: c.manga.get("12"), TypeError, "whole number"),
     ("id bool", lambda c: c.anime.get(True), TypeError, "whole number"),
-    ("field typo", lambda c: c.anime.get(1, fields="synopsys"), ValueError, "Did you mean"),
-    ("manga field", lambda c: c.anime.get(1, fields=["num_chapters"]), ValueError, "anime"),
+    ("field typo", lambda c: c.anime.get(1, fields="synopsys"), InvalidArgument, "Did you mean"),
+    ("manga field", lambda c: c.anime.get(1, fields=["num_chapters"]), InvalidArgument, "anime"),
     ("nsfw type", lambda c: c.anime.search("abc", nsfw="yes"), TypeError, "True or False"),
-    ("forum scope", lambda c: c.forum.topics(), ValueError, "board_id, subboard_id, q"),
-    ("topic id", lambda c: c.forum.topic(-3), ValueError, "positive id"),
+    ("forum scope", lambda c: c.forum.topics(), InvalidArgument, "board_id, subboard_id, q"),
+    ("topic id", lambda c: c.forum.topic(-3), InvalidArgument, "positive id"),
 ]
 
 
@@ -93,17 +98,32 @@ def test_bad_input_fails_before_any_request(
 
 
 BAD_WRITES: list[tuple[str, Callable[[Client], Any], type[Exception], str]] = [
-    ("score", lambda c: c.animelist.update(1, score=11), ValueError, "score must be from 0 to 10"),
-    ("status", lambda c: c.animelist.update(1, status="reading"), ValueError, "plan_to_watch"),
-    ("manga status", lambda c: c.mangalist.update(1, status="watching"), ValueError, "reading"),
-    ("episodes", lambda c: c.animelist.update(1, num_episodes_watched=-1), ValueError, "0 or"),
-    ("tag comma", lambda c: c.animelist.update(1, tags=["a,b"]), ValueError, "comma"),
-    ("date", lambda c: c.animelist.update(1, start_date="03/05/2024"), ValueError, "YYYY"),
-    ("priority", lambda c: c.mangalist.update(1, priority=3), ValueError, "0 to 2"),
-    ("progress", lambda c: c.animelist.progress(1, -2), ValueError, "negative"),
+    (
+        "score",
+        lambda c: c.animelist.update(1, score=11),
+        InvalidArgument,
+        "score must be from 0 to 10",
+    ),
+    ("status", lambda c: c.animelist.update(1, status="reading"), InvalidArgument, "plan_to_watch"),
+    (
+        "manga status",
+        lambda c: c.mangalist.update(1, status="watching"),
+        InvalidArgument,
+        "reading",
+    ),
+    ("episodes", lambda c: c.animelist.update(1, num_episodes_watched=-1), InvalidArgument, "0 or"),
+    ("tag comma", lambda c: c.animelist.update(1, tags=["a,b"]), InvalidArgument, "comma"),
+    ("date", lambda c: c.animelist.update(1, start_date="03/05/2024"), InvalidArgument, "YYYY"),
+    ("priority", lambda c: c.mangalist.update(1, priority=3), InvalidArgument, "0 to 2"),
+    ("progress", lambda c: c.animelist.progress(1, -2), InvalidArgument, "negative"),
     ("chapters", lambda c: c.mangalist.progress(1), TypeError, "say how far"),
-    ("complete date", lambda c: c.animelist.complete(1, finish_date="soon"), ValueError, "date"),
-    ("delete id", lambda c: c.animelist.delete(0), ValueError, "positive id"),
+    (
+        "complete date",
+        lambda c: c.animelist.complete(1, finish_date="soon"),
+        InvalidArgument,
+        "date",
+    ),
+    ("delete id", lambda c: c.animelist.delete(0), InvalidArgument, "positive id"),
 ]
 
 

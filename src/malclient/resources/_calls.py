@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any, Generic, Literal, NamedTuple, TypeAlias, TypeVar, get_args
 from urllib.parse import quote
 
+from malclient._exceptions import InvalidArgument
 from malclient._protocol import Value
 from malclient.fields import Endpoint as FieldsEndpoint
 from malclient.fields import Fields
@@ -139,7 +140,7 @@ def positive_id(label: str, value: Any) -> int:
         raise TypeError(f"{label} is required")
     number = _integer(label, value)
     if number < 1:
-        raise ValueError(f"{label} must be a positive id, not {number}")
+        raise InvalidArgument(f"{label} must be a positive id, not {number}")
     return number
 
 
@@ -149,7 +150,9 @@ def name(label: str, value: Any) -> str:
         raise TypeError(f"{label} must be a user name, not {value!r}")
     text = value.strip()
     if not text:
-        raise ValueError(f"{label} is empty: give a user name, or '@me' for the signed-in user")
+        raise InvalidArgument(
+            f"{label} is empty: give a user name, or '@me' for the signed-in user"
+        )
     return text
 
 
@@ -158,9 +161,9 @@ def search_text(label: str, value: Any) -> str:
     if not isinstance(value, str):
         raise TypeError(f"{label} must be text, not {value!r}")
     if not value.strip():
-        raise ValueError(f"{label} is empty: MyAnimeList needs 3 to 64 characters to search")
+        raise InvalidArgument(f"{label} is empty: MyAnimeList needs 3 to 64 characters to search")
     if not 3 <= len(value) <= 64:
-        raise ValueError(
+        raise InvalidArgument(
             f"{label} must have 3 to 64 characters (MyAnimeList refuses others), not "
             f"{len(value)}: {value!r}"
         )
@@ -173,7 +176,7 @@ def forum_text(label: str, value: Any) -> str | None:
     if not isinstance(value, str):
         raise TypeError(f"{label} must be text, not {value!r}")
     if not value.strip():
-        raise ValueError(f"{label} is empty: leave it out instead")
+        raise InvalidArgument(f"{label} is empty: leave it out instead")
     return value
 
 
@@ -181,7 +184,7 @@ def count(label: str, value: Any) -> int:
     """A number of episodes, chapters or volumes."""
     number = _integer(label, value)
     if number < 0:
-        raise ValueError(f"{label} cannot be negative, not {number}")
+        raise InvalidArgument(f"{label} cannot be negative, not {number}")
     return number
 
 
@@ -195,7 +198,7 @@ def year(label: str, value: Any) -> int:
     number = _integer(label, value)
     # MAL's seasons are addressed by a four-digit year (SPEC 4.4).
     if not 1900 <= number <= 9999:
-        raise ValueError(f"{label} must be a four-digit year from 1900, not {number}")
+        raise InvalidArgument(f"{label} must be a four-digit year from 1900, not {number}")
     return number
 
 
@@ -209,7 +212,7 @@ def one_of(kind: Any, *, required: bool = False) -> Check:
                 raise TypeError(f"{label} is required: one of {', '.join(allowed)}")
             return None
         if value not in allowed:
-            raise ValueError(f"{label} must be one of {', '.join(allowed)}, not {value!r}")
+            raise InvalidArgument(f"{label} must be one of {', '.join(allowed)}, not {value!r}")
         result: str = value
         return result
 
@@ -256,7 +259,7 @@ def _limit(spec: ListEndpoint[Any], label: str, value: Any) -> int:
         return spec.max_limit
     number = _integer(label, value)
     if not 1 <= number <= spec.max_limit:
-        raise ValueError(
+        raise InvalidArgument(
             f"{label} must be from 1 to {spec.max_limit} (MyAnimeList's largest page here), "
             f"not {number}"
         )
@@ -266,20 +269,33 @@ def _limit(spec: ListEndpoint[Any], label: str, value: Any) -> int:
 def _offset(label: str, value: Any) -> int | None:
     number = _integer(label, 0 if value is None else value)
     if number < 0:
-        raise ValueError(f"{label} cannot be negative, not {number}")
+        raise InvalidArgument(f"{label} cannot be negative, not {number}")
     return number or None
 
 
 def prepare(
     spec: Endpoint[Any] | ListEndpoint[Any], arguments: Mapping[str, Any], options: Options
 ) -> Call:
-    """The call for `spec` with a method's `arguments`, checked."""
+    """The call for `spec` with a method's `arguments`, checked: a value MAL would refuse is an
+    `InvalidArgument` (a ValueError) before anything is sent, so a command line can report it
+    as a usage error rather than a crash."""
+    try:
+        return _prepare(spec, arguments, options)
+    except InvalidArgument:
+        raise
+    except ValueError as exc:
+        raise InvalidArgument(str(exc)) from None
+
+
+def _prepare(
+    spec: Endpoint[Any] | ListEndpoint[Any], arguments: Mapping[str, Any], options: Options
+) -> Call:
     paged = spec if isinstance(spec, ListEndpoint) else None
     endpoint = spec.endpoint if isinstance(spec, ListEndpoint) else spec
     left = dict(arguments)
     where = endpoint.label + ": "  # messages name the method and the argument
     if endpoint.one_of and all(left.get(argument) is None for argument in endpoint.one_of):
-        raise ValueError(
+        raise InvalidArgument(
             f"{endpoint.label} needs at least one of {', '.join(endpoint.one_of)} (MyAnimeList "
             "does not answer a request without one)"
         )

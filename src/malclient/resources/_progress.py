@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
+from malclient._exceptions import InvalidArgument
 from malclient.models import Anime, AnimeListStatus, Manga, MangaListStatus
 from malclient.resources._base import Steps
 from malclient.resources._calls import DateArg, Endpoint, Options, count, prepare
@@ -99,7 +100,9 @@ def plan_progress(
     for measure, target in targets.items():
         total = totals.get(measure, 0)
         if total and target > total:
-            raise ValueError(f"{measure} cannot be {target}: this {words.kind} has only {total}")
+            raise InvalidArgument(
+                f"{measure} cannot be {target}: this {words.kind} has only {total}"
+            )
         if target > _done(entry, measure):
             changes[measure] = target
     status = entry.status if entry is not None else None
