@@ -1,23 +1,27 @@
-"""Moving a list between accounts and tools: read an export (ours or MAL's XML), plan the changes
-against a current list with the merge rules of issue 5, and keep the import journal. Pure, except
-reading and appending the journal file; sends nothing (the CLI applies the plan through the client).
+"""Moving a list between accounts and tools: read an export (ours or MAL's XML, plain or gzipped),
+plan the changes against a current list with the merge rules of issue 5, and keep the import
+journal. Pure, except reading files and appending the journal; sends nothing (the CLI applies the
+plan through the client).
 """
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
 import os
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, cast
 
 __all__ = [
     "FIELDS",
     "Change",
     "Journal",
     "Kind",
+    "Source",
     "apply_target",
     "merge",
     "normalize",
@@ -126,7 +130,10 @@ def normalize(
 # --- reading exports ----------------------------------------------------------------------------
 
 
-def read_json_export(stream: IO[bytes] | IO[str], kind: Kind) -> Iterator[tuple[int, Entry]]:
+Row = tuple[int, Entry, str | None]  # id, the entry, the title when the file has one
+
+
+def read_json_export(stream: IO[bytes] | IO[str], kind: Kind) -> Iterator[Row]:
     """`mal list export --format json`: an array of `{"node", "list_status"}`."""
     rows = json.load(stream)
     if not isinstance(rows, list):
@@ -134,12 +141,15 @@ def read_json_export(stream: IO[bytes] | IO[str], kind: Kind) -> Iterator[tuple[
     for row in rows:
         try:
             node = row["node"]
-            yield int(node["id"]), normalize(kind, row.get("list_status") or {}, node)
-        except (KeyError, TypeError, ValueError):
+            entry = normalize(kind, row.get("list_status") or {}, node)
+            title = node.get("title")
+            yield int(node["id"]), entry, str(title) if title is not None else None
+        except (KeyError, TypeError, ValueError, AttributeError):
             raise ValueError(f"not an entry of a list export: {str(row)[:80]}") from None
 
 
-# MAL's words in its XML export (see docs/cli.md) <-> the API's statuses (SPEC 5.3).
+# MAL's words in its XML export (docs/cli.md names the files they were checked against) <->
+# the API's values (SPEC 5.3).
 XML_STATUS: dict[Kind, dict[str, str]] = {
     "anime": {
         "watching": "Watching",
@@ -156,7 +166,13 @@ XML_STATUS: dict[Kind, dict[str, str]] = {
         "plan_to_read": "Plan to Read",
     },
 }
+# Priority 0-2: MAL writes it in capitals in anime exports, capitalized in manga exports.
 XML_PRIORITY = ("LOW", "MEDIUM", "HIGH")
+XML_MANGA_PRIORITY = ("Low", "Medium", "High")
+# Re-watch / re-read value 1-5 (0, unset, is written empty).
+XML_REPLAY = ("", "Very Low", "Low", "Medium", "High", "Very High")
+# The numeric status codes of MAL's older list XML (1-4, 6), read as the words.
+_XML_STATUS_CODES = {"1": 0, "2": 1, "3": 2, "4": 3, "6": 4}
 
 
 def xml_date(value: Any) -> str:
@@ -187,14 +203,29 @@ def _int(text: str | None) -> int:
         return 0
 
 
-def _xml_entry(kind: Kind, item: ET.Element) -> tuple[int, Entry]:
+def _flag(text: str) -> bool:
+    # Anime exports write 1/0, manga exports YES/NO.
+    return text.lower() in ("1", "yes", "true")
+
+
+def _replay(text: str) -> int:
+    words = [word.lower() for word in XML_REPLAY]
+    return words.index(text.lower()) if text.lower() in words else _int(text)
+
+
+def _xml_entry(kind: Kind, item: ET.Element) -> Row:
     def text(name: str) -> str:
         return (item.findtext(name) or "").strip()
 
     words = {word.lower(): api for api, word in XML_STATUS[kind].items()}
-    status = words.get(text("my_status").lower())
+    by_code = list(XML_STATUS[kind])
+    written = text("my_status")
+    if written in _XML_STATUS_CODES:
+        status: str | None = by_code[_XML_STATUS_CODES[written]]
+    else:
+        status = words.get(written.lower())
     if status is None:
-        raise ValueError(f"unknown my_status {text('my_status')!r}")
+        raise ValueError(f"unknown my_status {written!r}")
     priority = text("my_priority").upper()
     common: Entry = {
         "status": status,
@@ -207,20 +238,22 @@ def _xml_entry(kind: Kind, item: ET.Element) -> tuple[int, Entry]:
     }
     if kind == "anime":
         ident = _int(text("series_animedb_id"))
+        title = text("series_title")
         common |= {
             "num_episodes_watched": _int(text("my_watched_episodes")),
-            "is_rewatching": text("my_rewatching") == "1",
+            "is_rewatching": _flag(text("my_rewatching")),
             "num_times_rewatched": _int(text("my_times_watched")),
-            "rewatch_value": _int(text("my_rewatch_value")),
+            "rewatch_value": _replay(text("my_rewatch_value")),
         }
     else:
         ident = _int(text("manga_mangadb_id"))
+        title = text("manga_title")
         common |= {
             "num_chapters_read": _int(text("my_read_chapters")),
             "num_volumes_read": _int(text("my_read_volumes")),
-            "is_rereading": text("my_rereading") == "1",
+            "is_rereading": _flag(text("my_rereading")),
             "num_times_reread": _int(text("my_times_read")),
-            "reread_value": _int(text("my_reread_value")),
+            "reread_value": _replay(text("my_reread_value")),
         }
     if ident <= 0:
         raise ValueError("an entry without its MAL id")
@@ -231,10 +264,10 @@ def _xml_entry(kind: Kind, item: ET.Element) -> tuple[int, Entry]:
             "num_chapters": _int(text("manga_chapters")),
             "num_volumes": _int(text("manga_volumes")),
         }
-    return ident, normalize(kind, common, totals)
+    return ident, normalize(kind, common, totals), title or None
 
 
-def read_xml_export(stream: IO[bytes], kind: Kind) -> Iterator[tuple[int, Entry]]:
+def read_xml_export(stream: IO[bytes], kind: Kind) -> Iterator[Row]:
     """MAL's XML list export (ours or MAL's own), element by element."""
     element = "anime" if kind == "anime" else "manga"
     # The user's own file; ElementTree resolves no external entities and expat (>= 2.4)
@@ -252,16 +285,36 @@ def read_xml_export(stream: IO[bytes], kind: Kind) -> Iterator[tuple[int, Entry]
                 )
 
 
-def read_source(path: Path, kind: Kind) -> dict[int, Entry]:
-    """An export file, JSON or MAL's XML, told apart by its first character."""
-    with path.open("rb") as stream:
+@dataclass(frozen=True)
+class Source:
+    """An export as read: entries by id in the file's order, their titles where the file has
+    them, and a digest of the file's bytes, which the journal keeps so that a resumed import
+    can tell it was given the same file."""
+
+    entries: dict[int, Entry]
+    titles: dict[int, str]
+    digest: str
+
+
+def read_source(path: Path, kind: Kind) -> Source:
+    """An export file: JSON or XML, told apart by the first character; gzipped or not (MAL's
+    website hands its export out as `.xml.gz`), told apart by gzip's magic bytes."""
+    with path.open("rb") as raw:
+        digest = "sha256:" + hashlib.file_digest(raw, "sha256").hexdigest()
+        raw.seek(0)
+        zipped = raw.read(2) == b"\x1f\x8b"
+        raw.seek(0)
+        stream = cast("IO[bytes]", gzip.GzipFile(fileobj=raw, mode="rb")) if zipped else raw
         head = stream.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
         stream.seek(0)
         reader = read_xml_export if head.startswith(b"<") else read_json_export
         entries: dict[int, Entry] = {}
-        for ident, entry in reader(stream, kind):
+        titles: dict[int, str] = {}
+        for ident, entry, title in reader(stream, kind):
             entries[ident] = entry
-        return entries
+            if title:
+                titles[ident] = title
+        return Source(entries, titles, digest)
 
 
 # --- merge rules --------------------------------------------------------------------------------
@@ -355,16 +408,22 @@ JOURNAL_FORMAT = "malclient-list-import"
 class Journal:
     """The import's record, one JSON object a line, appended and flushed as things happen.
 
-    Lines: `{"session": N, "kind", "source"}` opens an import; `{"plan": ID, "send", "before"}`
-    records a planned change; `{"done": ID}` a change MAL accepted; `{"refused": ID, "reason"}`
-    one MAL refused; `{"undone": ID}` an entry put back by `--undo`. A change is applied only
-    when its `plan` line has no `done` (or `refused`) after it, so a resumed import never
-    writes twice; `before` is what `--undo` restores.
+    Lines: `{"session": N, "kind", "source", "digest", "user": {"id", "name"}}` opens an import
+    (the file's name and the digest of its bytes, the account it writes to);
+    `{"plan": ID, "send", "before"}` records a planned change; `{"done": ID}` a change MAL
+    accepted; `{"refused": ID, "reason"}` one MAL refused; `{"undone": ID}` an entry put back
+    by `--undo`. A change is applied only when its `plan` line has no `done` (or `refused`)
+    after it, so a resumed import never writes twice; `before` is what `--undo` restores.
+    Journals written before `digest` and `user` existed lack them; nothing is checked then.
     """
 
     path: Path
     kind: Kind | None = None
     sessions: int = 0
+    # The latest import's file name and digest; every account the journal's imports wrote to.
+    source: str | None = None
+    digest: str | None = None
+    accounts: dict[int, str] = field(default_factory=dict)
     planned: dict[int, Change] = field(default_factory=dict)
     pending: dict[int, Change] = field(default_factory=dict)
     done: dict[int, list[Change]] = field(default_factory=dict)
@@ -395,6 +454,11 @@ class Journal:
                 raise ValueError(f"{self.path} is not a malclient import journal")
             self.kind = record["kind"]
             self.sessions = int(record["session"])
+            self.source = record.get("source")
+            self.digest = record.get("digest")
+            user = record.get("user")
+            if isinstance(user, dict) and "id" in user:
+                self.accounts[int(user["id"])] = str(user.get("name", ""))
             self.pending = {}
         elif "plan" in record:
             change = Change(int(record["plan"]), record["send"], record["before"])
@@ -404,6 +468,7 @@ class Journal:
             change = self.pending.pop(int(record["done"]))
             self.done.setdefault(change.id, []).append(change)
             self.undone.discard(change.id)
+            self.refused.pop(change.id, None)
         elif "refused" in record:
             self.pending.pop(int(record["refused"]), None)
             self.refused[int(record["refused"])] = str(record.get("reason", ""))
@@ -427,12 +492,27 @@ class Journal:
         finally:
             os.close(descriptor)
 
-    def begin(self, kind: Kind, source: str, changes: list[Change]) -> None:
+    def begin(
+        self,
+        kind: Kind,
+        source: str,
+        changes: list[Change],
+        *,
+        digest: str | None = None,
+        user: tuple[int, str] | None = None,
+    ) -> None:
         """Open a new import with its whole plan, written before the first change is sent."""
         self.kind = kind
         self.sessions += 1
-        header = {"session": self.sessions, "format": JOURNAL_FORMAT, "kind": kind}
-        records = [header | {"source": source}]
+        self.source, self.digest = source, digest
+        header: dict[str, Any] = {"session": self.sessions, "format": JOURNAL_FORMAT, "kind": kind}
+        header["source"] = source
+        if digest is not None:
+            header["digest"] = digest
+        if user is not None:
+            header["user"] = {"id": user[0], "name": user[1]}
+            self.accounts[user[0]] = user[1]
+        records = [header]
         records += [{"plan": c.id, "send": c.send, "before": c.before} for c in changes]
         self._append(records, sync=True)
         self.pending = {change.id: change for change in changes}
@@ -443,6 +523,7 @@ class Journal:
         self.pending.pop(change.id, None)
         self.done.setdefault(change.id, []).append(change)
         self.undone.discard(change.id)
+        self.refused.pop(change.id, None)
 
     def mark_refused(self, change: Change, reason: str) -> None:
         self._append([{"refused": change.id, "reason": reason}])

@@ -1,11 +1,14 @@
 """`mal list export --format xml` and `mal list import` on a small sandbox: the XML file's
-structure and values, the merge rules, dry runs, refused entries, undo, and an import killed
-midway (SIGKILL) and run again, which writes each change exactly once."""
+structure and values, reading MAL's own spellings (gzipped too), the merge rules, dry runs and
+`--json`, refused entries, undo, and an import killed midway (SIGKILL) and run again, which
+writes each change exactly once."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -22,20 +25,44 @@ from malclient.listplan import Journal, merge, plan, restore_form
 from malclient.sandbox.server import SandboxServer
 from tokens_support import sandbox_config, sign_in
 
-ANIME_ELEMENTS = [
-    "series_animedb_id", "series_title", "series_type", "series_episodes", "my_id",
-    "my_watched_episodes", "my_start_date", "my_finish_date", "my_rated", "my_score",
-    "my_storage", "my_storage_value", "my_status", "my_comments", "my_times_watched",
-    "my_rewatch_value", "my_priority", "my_tags", "my_rewatching", "my_rewatching_ep",
-    "my_discuss", "my_sns", "update_on_import",
+# MAL's list export as our own schema: each element of an entry in MAL's order, with the form of
+# the value MAL writes there (docs/cli.md names the public export files it was checked against).
+CDATA = r"(?:<!\[CDATA\[.*?\]\]>)+"
+DATE = r"\d{4}-\d{2}-\d{2}"
+COUNT = r"0|[1-9]\d*"
+ID = r"[1-9]\d*"
+SCORE = r"[0-9]|10"
+REPLAY = r"|Very Low|Low|Medium|High|Very High"
+ANIME_SCHEMA = [
+    ("series_animedb_id", ID), ("series_title", CDATA),
+    ("series_type", r"TV|OVA|Movie|Special|ONA|Music|TV Special|CM|PV|Unknown"),
+    ("series_episodes", COUNT), ("my_id", "0"), ("my_watched_episodes", COUNT),
+    ("my_start_date", DATE), ("my_finish_date", DATE), ("my_rated", ""), ("my_score", SCORE),
+    ("my_storage", ""), ("my_storage_value", r"0\.00"),
+    ("my_status", "Watching|Completed|On-Hold|Dropped|Plan to Watch"), ("my_comments", CDATA),
+    ("my_times_watched", COUNT), ("my_rewatch_value", REPLAY), ("my_priority", "LOW|MEDIUM|HIGH"),
+    ("my_tags", CDATA), ("my_rewatching", "[01]"), ("my_rewatching_ep", "0"),
+    ("my_discuss", "[01]"), ("my_sns", "default"), ("update_on_import", "0"),
 ]  # fmt: skip
-MANGA_ELEMENTS = [
-    "manga_mangadb_id", "manga_title", "manga_volumes", "manga_chapters", "my_id",
-    "my_read_volumes", "my_read_chapters", "my_start_date", "my_finish_date",
-    "my_scanalation_group", "my_score", "my_storage", "my_retail_volumes", "my_status",
-    "my_comments", "my_times_read", "my_tags", "my_priority", "my_reread_value",
-    "my_rereading", "my_discuss", "my_sns", "update_on_import",
+MANGA_SCHEMA = [
+    ("manga_mangadb_id", ID), ("manga_title", CDATA), ("manga_volumes", COUNT),
+    ("manga_chapters", COUNT), ("my_id", "0"), ("my_read_volumes", COUNT),
+    ("my_read_chapters", COUNT), ("my_start_date", DATE), ("my_finish_date", DATE),
+    ("my_scanalation_group", CDATA), ("my_score", SCORE), ("my_storage", ""),
+    ("my_retail_volumes", "0"), ("my_status", "Reading|Completed|On-Hold|Dropped|Plan to Read"),
+    ("my_comments", CDATA), ("my_times_read", COUNT), ("my_tags", CDATA),
+    ("my_priority", "Low|Medium|High"), ("my_reread_value", REPLAY), ("my_rereading", "YES|NO"),
+    ("my_discuss", "YES|NO"), ("my_sns", "default"), ("update_on_import", "0"),
 ]  # fmt: skip
+MYINFO = {
+    "anime": ["user_id", "user_name", "user_export_type", "user_total_anime",
+              "user_total_watching", "user_total_completed", "user_total_onhold",
+              "user_total_dropped", "user_total_plantowatch"],
+    "manga": ["user_id", "user_name", "user_export_type", "user_total_manga",
+              "user_total_reading", "user_total_completed", "user_total_onhold",
+              "user_total_dropped", "user_total_plantoread"],
+}  # fmt: skip
+REPLAY_WORDS = ["", "Very Low", "Low", "Medium", "High", "Very High"]
 WORDS = {
     "watching": "Watching", "completed": "Completed", "on_hold": "On-Hold",
     "dropped": "Dropped", "plan_to_watch": "Plan to Watch", "reading": "Reading",
@@ -104,16 +131,57 @@ def mal_date(value: str | None) -> str:
 # --- XML export ---------------------------------------------------------------------------------
 
 
+def elements(block: str) -> list[tuple[str, str]]:
+    """The `<name>value</name>` lines of an entry or `myinfo`, as written (CDATA kept)."""
+    found: list[tuple[str, str]] = re.findall(r"\t\t<([a-z_]+)>(.*?)</\1>\n", block, re.S)
+    assert "".join(f"\t\t<{name}>{value}</{name}>\n" for name, value in found) == block
+    return found
+
+
 @pytest.mark.parametrize("manga", [False, True], ids=["anime", "manga"])
-def test_xml_export_has_mals_structure_and_the_lists_values(
+def test_xml_export_follows_mals_schema_for_every_entry(
+    capsys: pytest.CaptureFixture[str], origin: str, carol: Path, tmp_path: Path, manga: bool
+) -> None:
+    flags = ["--user", "alice", *(["--manga"] if manga else [])]
+    export(capsys, carol, origin, tmp_path / "alice.xml", "--format", "xml", *flags)
+    text = (tmp_path / "alice.xml").read_text(encoding="utf-8")
+    kind = "manga" if manga else "anime"
+    head, _, rest = text.partition("\t<myinfo>\n")
+    assert head == '<?xml version="1.0" encoding="UTF-8" ?>\n<myanimelist>\n'
+    info, _, body = rest.partition("\t</myinfo>\n\n")
+    assert [name for name, _ in elements(info)] == MYINFO[kind]
+    assert all(re.fullmatch(r"\d+", value) for name, value in elements(info) if name != "user_name")
+    assert body.endswith(f"\t</{kind}>\n</myanimelist>\n")
+    blocks = body.removesuffix("</myanimelist>\n").split(f"\t</{kind}>\n")[:-1]
+    assert len(blocks) > 20
+    schema = MANGA_SCHEMA if manga else ANIME_SCHEMA
+    seen: dict[str, set[str]] = {}
+    for block in blocks:
+        assert block.startswith(f"\t<{kind}>\n")
+        found = elements(block.removeprefix(f"\t<{kind}>\n"))
+        assert [name for name, _ in found] == [name for name, _ in schema]
+        for (name, value), (_, form) in zip(found, schema, strict=True):
+            assert re.fullmatch(form, value, re.S), (name, value)
+            seen.setdefault(name, set()).add(value)
+    # alice's list has every kind of value these elements take, so all their forms were seen.
+    assert seen["my_priority"] == set(schema_words(schema, "my_priority"))
+    assert len(seen["my_rereading" if manga else "my_rewatching"]) == 2
+    assert any(value.endswith("-00") for value in seen["my_start_date"])
+    assert "0000-00-00" in seen["my_start_date"]
+
+
+def schema_words(schema: list[tuple[str, str]], name: str) -> list[str]:
+    return dict(schema)[name].split("|")
+
+
+@pytest.mark.parametrize("manga", [False, True], ids=["anime", "manga"])
+def test_xml_export_holds_the_lists_values(
     capsys: pytest.CaptureFixture[str], origin: str, carol: Path, tmp_path: Path, manga: bool
 ) -> None:
     flags = ["--user", "alice", *(["--manga"] if manga else [])]
     export(capsys, carol, origin, tmp_path / "alice.json", *flags)
     export(capsys, carol, origin, tmp_path / "alice.xml", "--format", "xml", *flags)
-    text = (tmp_path / "alice.xml").read_text(encoding="utf-8")
-    assert text.startswith('<?xml version="1.0" encoding="UTF-8" ?>\n<myanimelist>')
-    root = ET.fromstring(text.encode())  # noqa: S314 (our own file)
+    root = ET.parse(tmp_path / "alice.xml").getroot()  # noqa: S314 (our own file)
     assert root.tag == "myanimelist"
     info = root.find("myinfo")
     assert info is not None
@@ -130,7 +198,6 @@ def test_xml_export_has_mals_structure_and_the_lists_values(
     totals = {"completed": "user_total_completed", "on_hold": "user_total_onhold"}
     for status, element in totals.items():
         assert info.findtext(element) == str(by_status.get(status, 0))
-    assert [child.tag for child in items[0]] == (MANGA_ELEMENTS if manga else ANIME_ELEMENTS)
     for item, row in zip(items, rows, strict=True):
         mine, node = row["list_status"], row["node"]
         if manga:
@@ -138,23 +205,27 @@ def test_xml_export_has_mals_structure_and_the_lists_values(
             assert item.findtext("manga_title") == node["title"]
             assert item.findtext("my_read_chapters") == str(mine["num_chapters_read"])
             assert item.findtext("my_read_volumes") == str(mine["num_volumes_read"])
-            assert item.findtext("my_rereading") == ("1" if mine["is_rereading"] else "0")
+            assert item.findtext("my_rereading") == ("YES" if mine["is_rereading"] else "NO")
+            assert item.findtext("my_reread_value") == REPLAY_WORDS[mine.get("reread_value", 0)]
+            assert (
+                item.findtext("my_priority") == ("Low", "Medium", "High")[mine.get("priority", 0)]
+            )
         else:
             assert item.findtext("series_animedb_id") == str(node["id"])
             assert item.findtext("series_title") == node["title"]
             assert item.findtext("series_episodes") == str(node.get("num_episodes") or 0)
             assert item.findtext("my_watched_episodes") == str(mine["num_episodes_watched"])
             assert item.findtext("my_rewatching") == ("1" if mine["is_rewatching"] else "0")
+            assert item.findtext("my_rewatch_value") == REPLAY_WORDS[mine.get("rewatch_value", 0)]
+            assert (
+                item.findtext("my_priority") == ("LOW", "MEDIUM", "HIGH")[mine.get("priority", 0)]
+            )
         assert item.findtext("my_status") == WORDS[mine["status"]]
         assert item.findtext("my_score") == str(mine["score"])
         assert item.findtext("my_start_date") == mal_date(mine.get("start_date"))
         assert item.findtext("my_finish_date") == mal_date(mine.get("finish_date"))
-        assert item.findtext("my_priority") == ("LOW", "MEDIUM", "HIGH")[mine.get("priority", 0)]
         assert item.findtext("my_tags") == ", ".join(mine.get("tags", []))
         assert item.findtext("my_comments") == mine.get("comments", "")
-        assert item.findtext("update_on_import") == "1"
-    # A title's text is CDATA, so titles with & and < stay readable as MAL writes them.
-    assert "<![CDATA[" in text
 
 
 def test_xml_export_of_your_own_list_names_you_with_your_id(
@@ -362,6 +433,193 @@ def test_a_file_that_is_not_an_export_is_a_usage_error(
     wrong = run_mal(capsys, "list", "import", str(xml), *where(carol, origin))
     assert wrong.code == 2
     assert "add --manga" in wrong.err
+
+
+# An export in the shape MAL's website writes (tabs, its header comment, manga's YES/NO and
+# capitalized priority, replay values as words, 00 for an unknown day), written for this test.
+MAL_MANGA_EXPORT = """<?xml version="1.0" encoding="UTF-8" ?>
+<!--
+ A manga list in the shape of MyAnimeList's export, for malclient's tests
+-->
+
+<myanimelist>
+
+\t<myinfo>
+\t\t<user_id>7012345</user_id>
+\t\t<user_name>alice</user_name>
+\t\t<user_export_type>2</user_export_type>
+\t\t<user_total_manga>2</user_total_manga>
+\t\t<user_total_reading>1</user_total_reading>
+\t\t<user_total_completed>0</user_total_completed>
+\t\t<user_total_onhold>0</user_total_onhold>
+\t\t<user_total_dropped>0</user_total_dropped>
+\t\t<user_total_plantoread>1</user_total_plantoread>
+\t</myinfo>
+
+\t<manga>
+\t\t<manga_mangadb_id>{first}</manga_mangadb_id>
+\t\t<manga_title><![CDATA[Fish & <Chips>]]></manga_title>
+\t\t<manga_volumes>0</manga_volumes>
+\t\t<manga_chapters>0</manga_chapters>
+\t\t<my_id>0</my_id>
+\t\t<my_read_volumes>2</my_read_volumes>
+\t\t<my_read_chapters>15</my_read_chapters>
+\t\t<my_start_date>2019-04-00</my_start_date>
+\t\t<my_finish_date>0000-00-00</my_finish_date>
+\t\t<my_scanalation_group><![CDATA[]]></my_scanalation_group>
+\t\t<my_score>8</my_score>
+\t\t<my_storage></my_storage>
+\t\t<my_retail_volumes>0</my_retail_volumes>
+\t\t<my_status>Reading</my_status>
+\t\t<my_comments><![CDATA[again, "slowly"]]></my_comments>
+\t\t<my_times_read>1</my_times_read>
+\t\t<my_tags><![CDATA[seinen,  favourite]]></my_tags>
+\t\t<my_priority>Medium</my_priority>
+\t\t<my_reread_value>High</my_reread_value>
+\t\t<my_rereading>YES</my_rereading>
+\t\t<my_discuss>YES</my_discuss>
+\t\t<my_sns>default</my_sns>
+\t\t<update_on_import>0</update_on_import>
+\t</manga>
+
+\t<manga>
+\t\t<manga_mangadb_id>{second}</manga_mangadb_id>
+\t\t<manga_title><![CDATA[Later]]></manga_title>
+\t\t<manga_volumes>0</manga_volumes>
+\t\t<manga_chapters>0</manga_chapters>
+\t\t<my_id>0</my_id>
+\t\t<my_read_volumes>0</my_read_volumes>
+\t\t<my_read_chapters>0</my_read_chapters>
+\t\t<my_start_date>0000-00-00</my_start_date>
+\t\t<my_finish_date>0000-00-00</my_finish_date>
+\t\t<my_scanalation_group><![CDATA[]]></my_scanalation_group>
+\t\t<my_score>0</my_score>
+\t\t<my_storage></my_storage>
+\t\t<my_retail_volumes>0</my_retail_volumes>
+\t\t<my_status>Plan to Read</my_status>
+\t\t<my_comments><![CDATA[]]></my_comments>
+\t\t<my_times_read>0</my_times_read>
+\t\t<my_tags><![CDATA[]]></my_tags>
+\t\t<my_priority>Low</my_priority>
+\t\t<my_reread_value></my_reread_value>
+\t\t<my_rereading>NO</my_rereading>
+\t\t<my_discuss>YES</my_discuss>
+\t\t<my_sns>default</my_sns>
+\t\t<update_on_import>0</update_on_import>
+\t</manga>
+
+</myanimelist>
+"""
+
+
+def test_import_reads_mals_own_export_gzipped_or_not(
+    capsys: pytest.CaptureFixture[str], origin: str, carol: Path, tmp_path: Path
+) -> None:
+    ids = [row["node"]["id"] for row in json_rows(_as_json(capsys, carol, origin, tmp_path))[:2]]
+    text = MAL_MANGA_EXPORT.format(first=ids[0], second=ids[1])
+    plain = tmp_path / "mangalist.xml"
+    plain.write_text(text, encoding="utf-8")
+    zipped = tmp_path / "mangalist_1700000000_-_7012345.xml.gz"
+    zipped.write_bytes(gzip.compress(text.encode()))
+    reset(origin)
+    plans = []
+    for path in (plain, zipped):
+        done = run_mal(
+            capsys, "list", "import", str(path), "--manga", "--dry-run", "--json",
+            *where(carol, origin),
+        )  # fmt: skip
+        assert done.code == 0, done.err
+        plans.append(json.loads(done.out))
+    assert plans[0] == plans[1]
+    assert patches(origin) == 0
+    first, second = plans[0]["changes"]
+    assert (first["id"], first["title"], first["action"]) == (ids[0], "Fish & <Chips>", "add")
+    assert {name: field["after"] for name, field in first["fields"].items()} == {
+        "status": "reading",
+        "score": 8,
+        "num_chapters_read": 15,
+        "num_volumes_read": 2,
+        "is_rereading": True,
+        "num_times_reread": 1,
+        "reread_value": 4,
+        "priority": 1,
+        "tags": ["seinen", "favourite"],
+        "comments": 'again, "slowly"',
+        "start_date": "2019-04",
+    }
+    assert {name: field["after"] for name, field in second["fields"].items()} == {
+        "status": "plan_to_read"
+    }
+
+
+def test_a_dry_run_with_json_prints_the_plan_as_one_document(
+    capsys: pytest.CaptureFixture[str], origin: str, carol: Path, tmp_path: Path
+) -> None:
+    source = _as_json(capsys, carol, origin, tmp_path)
+    rows = json_rows(source)
+    args = ["list", "import", str(source), "--manga", "--dry-run", *where(carol, origin)]
+    reset(origin)
+    text = run_mal(capsys, *args)
+    done = run_mal(capsys, *args, "--json")
+    assert done.code == 0, done.err
+    assert patches(origin) == 0
+    plan = json.loads(done.out)  # the whole output is one document
+    shown = re.search(r"Plan: (\d+) to add, (\d+) to change, (\d+) already", text.out)
+    assert shown is not None
+    assert plan["kind"] == "manga"
+    assert plan["resuming"] is False
+    assert plan["counts"] == dict(
+        zip(("add", "change", "unchanged"), map(int, shown.groups()), strict=True)
+    )
+    assert plan["counts"]["add"] == len(rows)
+    titles = {row["node"]["id"]: row["node"]["title"] for row in rows}
+    wanted = states(rows)
+    assert [change["id"] for change in plan["changes"]] == list(titles)
+    for change in plan["changes"]:
+        assert change["title"] == titles[change["id"]]
+        assert change["action"] == "add"
+        for name, field in change["fields"].items():
+            assert field["before"] is None
+            assert field["after"] == wanted[change["id"]][name]
+
+
+def test_import_with_json_prints_what_was_done_and_what_mal_refused(
+    capsys: pytest.CaptureFixture[str], origin: str, carol: Path, tmp_path: Path
+) -> None:
+    good = json_rows(_as_json(capsys, carol, origin, tmp_path))[0]
+    source = tmp_path / "mixed.json"
+    rows = [
+        {"node": {"id": 999_999_999, "title": "Nowhere"}, "list_status": {"status": "completed"}},
+        good,
+    ]
+    source.write_text(json.dumps(rows), encoding="utf-8")
+    journal = str(source) + ".journal"
+    done = run_mal(
+        capsys, "list", "import", str(source), "--manga", "--json", *where(carol, origin)
+    )
+    assert done.code == 0, done.err
+    result = json.loads(done.out)
+    reason = result["refused"][0].pop("reason")
+    assert "999999999" in reason or "not found" in reason.lower()
+    assert result == {
+        "kind": "manga",
+        "resumed": False,
+        "applied": 1,
+        "skipped": 0,
+        "refused": [{"id": 999_999_999, "title": "Nowhere"}],
+        "journal": journal,
+    }
+    again = run_mal(
+        capsys, "list", "import", str(source), "--manga", "--json", *where(carol, origin)
+    )
+    second = json.loads(again.out)  # the file's good entry is on the list now
+    assert (second["applied"], second["skipped"], len(second["refused"])) == (0, 1, 1)
+    undone = run_mal(capsys, "list", "import", "--undo", journal, "--json", *where(carol, origin))
+    assert undone.code == 0, undone.err
+    assert json.loads(undone.out) == {
+        "kind": "manga", "undone": 1, "refused": [], "journal": journal
+    }  # fmt: skip
+    assert carol_states(capsys, carol, origin, tmp_path, "--manga") == {}
 
 
 def test_an_import_killed_midway_resumes_and_writes_each_change_once(

@@ -11,16 +11,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from malclient.cli.auth import Where
-from malclient.cli.lists import forget_in_mirror
+from malclient.cli.lists import Json, forget_in_mirror
 from malclient.cli.output import client_for, run, usage
 
 if TYPE_CHECKING:
     from malclient.client import Client
-    from malclient.listplan import Change, Entry, Journal, Kind
+    from malclient.listplan import Change, Entry, Journal, Kind, Source
 
 __all__ = ["import_list", "write_xml"]
 
 # --- MAL's XML export ---------------------------------------------------------------------------
+# Element names, order and value formats as MAL's website writes its export; docs/cli.md names
+# the public files they were checked against. `update_on_import` is 0 as in MAL's own files, so
+# MAL's import page leaves entries the list already has as they are.
 
 # `media_type` (SPEC 5.1) -> the word MAL's export writes in `series_type`.
 _SERIES_TYPE = {
@@ -42,8 +45,12 @@ def _cdata(text: str | None) -> str:
     return "<![CDATA[" + clean.replace("]]>", "]]]]><![CDATA[>") + "]]>"
 
 
+def _within(value: int | None, top: int) -> int:
+    return max(0, min(value or 0, top))
+
+
 def _xml_anime(entry: Any) -> str:
-    from malclient.listplan import XML_PRIORITY, XML_STATUS, xml_date
+    from malclient.listplan import XML_PRIORITY, XML_REPLAY, XML_STATUS, xml_date
 
     node, mine = entry.node, entry.list_status
     status = XML_STATUS["anime"].get(str(mine.status), str(mine.status))
@@ -64,20 +71,20 @@ def _xml_anime(entry: Any) -> str:
         f"\t\t<my_status>{status}</my_status>\n"
         f"\t\t<my_comments>{_cdata(mine.comments)}</my_comments>\n"
         f"\t\t<my_times_watched>{mine.num_times_rewatched or 0}</my_times_watched>\n"
-        f"\t\t<my_rewatch_value>{mine.rewatch_value or ''}</my_rewatch_value>\n"
-        f"\t\t<my_priority>{XML_PRIORITY[min(mine.priority or 0, 2)]}</my_priority>\n"
+        f"\t\t<my_rewatch_value>{XML_REPLAY[_within(mine.rewatch_value, 5)]}</my_rewatch_value>\n"
+        f"\t\t<my_priority>{XML_PRIORITY[_within(mine.priority, 2)]}</my_priority>\n"
         f"\t\t<my_tags>{_cdata(', '.join(mine.tags or []))}</my_tags>\n"
         f"\t\t<my_rewatching>{1 if mine.is_rewatching else 0}</my_rewatching>\n"
         "\t\t<my_rewatching_ep>0</my_rewatching_ep>\n"
         "\t\t<my_discuss>1</my_discuss>\n"
         "\t\t<my_sns>default</my_sns>\n"
-        "\t\t<update_on_import>1</update_on_import>\n"
+        "\t\t<update_on_import>0</update_on_import>\n"
         "\t</anime>\n"
     )
 
 
 def _xml_manga(entry: Any) -> str:
-    from malclient.listplan import XML_PRIORITY, XML_STATUS, xml_date
+    from malclient.listplan import XML_MANGA_PRIORITY, XML_REPLAY, XML_STATUS, xml_date
 
     node, mine = entry.node, entry.list_status
     status = XML_STATUS["manga"].get(str(mine.status), str(mine.status))
@@ -100,12 +107,12 @@ def _xml_manga(entry: Any) -> str:
         f"\t\t<my_comments>{_cdata(mine.comments)}</my_comments>\n"
         f"\t\t<my_times_read>{mine.num_times_reread or 0}</my_times_read>\n"
         f"\t\t<my_tags>{_cdata(', '.join(mine.tags or []))}</my_tags>\n"
-        f"\t\t<my_priority>{XML_PRIORITY[min(mine.priority or 0, 2)]}</my_priority>\n"
-        f"\t\t<my_reread_value>{mine.reread_value or ''}</my_reread_value>\n"
-        f"\t\t<my_rereading>{1 if mine.is_rereading else 0}</my_rereading>\n"
-        "\t\t<my_discuss>1</my_discuss>\n"
+        f"\t\t<my_priority>{XML_MANGA_PRIORITY[_within(mine.priority, 2)]}</my_priority>\n"
+        f"\t\t<my_reread_value>{XML_REPLAY[_within(mine.reread_value, 5)]}</my_reread_value>\n"
+        f"\t\t<my_rereading>{'YES' if mine.is_rereading else 'NO'}</my_rereading>\n"
+        "\t\t<my_discuss>YES</my_discuss>\n"
         "\t\t<my_sns>default</my_sns>\n"
-        "\t\t<update_on_import>1</update_on_import>\n"
+        "\t\t<update_on_import>0</update_on_import>\n"
         "\t</manga>\n"
     )
 
@@ -188,6 +195,11 @@ def _current(client: Client, kind: Kind) -> dict[int, Entry]:
     }
 
 
+def _whoami(client: Client) -> tuple[int, str]:
+    me = client.users.me(fields="name")
+    return me.id, me.name
+
+
 def _describe(change: Change) -> str:
     if change.before is None:
         parts = [f"{name}={_shown(value)}" for name, value in change.send.items()]
@@ -209,9 +221,9 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def _bar(total: int, label: str) -> Any:
-    """A progress bar on a terminal's stderr; None on a pipe."""
-    if not sys.stderr.isatty() or not total:
+def _bar(total: int, label: str, *, quiet: bool = False) -> Any:
+    """A progress bar on a terminal's stderr; None on a pipe or with `--json`."""
+    if quiet or not sys.stderr.isatty() or not total:
         return None
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -226,14 +238,19 @@ def _bar(total: int, label: str) -> Any:
 
 
 def _apply(
-    client: Client, journal: Journal, changes: list[Change], current: dict[int, Entry]
+    client: Client,
+    journal: Journal,
+    changes: list[Change],
+    current: dict[int, Entry],
+    *,
+    quiet: bool,
 ) -> int:
     from malclient._exceptions import BadRequest, NotFound
     from malclient.listplan import apply_target
 
     kind = journal.kind or "anime"
     resource: Any = client.mangalist if kind == "manga" else client.animelist
-    bar = _bar(len(changes), "importing")
+    bar = _bar(len(changes), "importing", quiet=quiet)
     task = bar.add_task("import", total=len(changes)) if bar else None
     sent = 0
     if bar:
@@ -259,18 +276,115 @@ def _apply(
     return sent
 
 
-def _undo(client: Client, journal: Journal) -> int:
+# --- checks before a journal is used again ------------------------------------------------------
+
+
+def _check_file(record: Journal, file: Path, source: Source) -> None:
+    """An unfinished import resumes only from the file it was planned from: its plan lines hold
+    that file's changes, and finishing them with another file would write neither."""
+    if not record.pending:
+        return
+    if record.digest is not None:
+        same = record.digest == source.digest
+    else:  # a journal from before digests: the name is all there is
+        same = record.source in (None, file.name)
+    if same:
+        return
+    again = f"undo it with `mal list import --undo {record.path}`"
+    new = "or start a new import with --journal NEW_JOURNAL"
+    if record.source == file.name:
+        raise usage(
+            f"{file.name} has changed since the unfinished import in {record.path} began: "
+            f"finish that import with the file as it was, {again}, {new}."
+        )
+    raise usage(
+        f"{record.path} holds an unfinished import of {record.source}, not of {file.name}: "
+        f"finish it with `mal list import {record.source} --journal {record.path}`, {again}, {new}."
+    )
+
+
+def _check_account(record: Journal, me: tuple[int, str], *, undoing: bool = False) -> None:
+    """A journal belongs to the account its imports wrote to: another account would resume
+    or undo changes that were never made to its list."""
+    if not record.accounts or me[0] in record.accounts:
+        return
+    owner = " and ".join(sorted(set(record.accounts.values()))) or "another account"
+    signed_in = f"you are signed in as {me[1]}"
+    if undoing:
+        raise usage(
+            f"{record.path} records imports into {owner}'s list, and {signed_in}: sign in as "
+            f"{owner} (or give the --config that holds {owner}) to undo them."
+        )
+    if record.pending:
+        raise usage(
+            f"{record.path} holds an unfinished import into {owner}'s list, and {signed_in}: "
+            f"sign in as {owner} to finish it or to undo it with `mal list import --undo "
+            f"{record.path}`, or start a new import with --journal NEW_JOURNAL."
+        )
+    raise usage(
+        f"{record.path} records imports into {owner}'s list, and {signed_in}: give "
+        f"--journal NEW_JOURNAL to keep {me[1]}'s import in a journal of its own."
+    )
+
+
+# --- what is printed ----------------------------------------------------------------------------
+
+
+def _plan_document(
+    kind: Kind, changes: list[Change], source: Source, *, resuming: bool
+) -> dict[str, Any]:
+    """`--dry-run --json`: the plan, with every field a change sends (before and after)."""
+    adds = sum(1 for change in changes if change.creates)
+    return {
+        "kind": kind,
+        "resuming": resuming,
+        "counts": {
+            "add": adds,
+            "change": len(changes) - adds,
+            "unchanged": len(source.entries) - len(changes),
+        },
+        "changes": [
+            {
+                "id": change.id,
+                "title": source.titles.get(change.id),
+                "action": "add" if change.creates else "change",
+                "fields": {
+                    name: {
+                        "before": None if change.before is None else change.before.get(name),
+                        "after": value,
+                    }
+                    for name, value in change.send.items()
+                },
+            }
+            for change in changes
+        ],
+    }
+
+
+def _print_document(document: dict[str, Any]) -> None:
+    import json
+
+    sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def _journal_shown(record: Journal) -> str | None:
+    return str(record.path) if record.path.exists() else None
+
+
+def _undo(client: Client, journal: Journal, *, as_json: bool) -> int:
     from malclient._exceptions import BadRequest, NotFound
     from malclient.listplan import restore_form
 
     if journal.kind is None:
         raise usage(f"{journal.path} holds no import: nothing to undo.")
+    _check_account(journal, _whoami(client), undoing=True)
     kind = journal.kind
     resource: Any = client.mangalist if kind == "manga" else client.animelist
     items = journal.to_undo()
-    bar = _bar(len(items), "undoing")
+    bar = _bar(len(items), "undoing", quiet=as_json)
     task = bar.add_task("undo", total=len(items)) if bar else None
-    refused: list[str] = []
+    refused: list[tuple[int, str]] = []
     deleted: list[int] = []
     if bar:
         bar.start()
@@ -283,7 +397,7 @@ def _undo(client: Client, journal: Journal) -> int:
                 else:
                     resource.update(ident, **restore_form(kind, before, sorted(changed)))
             except (BadRequest, NotFound) as exc:
-                refused.append(f"{kind} {ident}: {exc}")
+                refused.append((ident, str(exc)))
             else:
                 journal.mark_undone(ident)
             if bar:
@@ -292,9 +406,19 @@ def _undo(client: Client, journal: Journal) -> int:
         if bar:
             bar.stop()
         forget_in_mirror(client, kind == "manga", deleted)
+    if as_json:
+        _print_document(
+            {
+                "kind": kind,
+                "undone": len(items) - len(refused),
+                "refused": [{"id": ident, "reason": reason} for ident, reason in refused],
+                "journal": str(journal.path),
+            }
+        )
+        return 0
     print(f"Undone: {len(items) - len(refused)} {kind} entries put back as they were.")
-    for line in refused:
-        print(f"mal: could not undo {line}", file=sys.stderr)
+    for ident, reason in refused:
+        print(f"mal: could not undo {kind} {ident}: {reason}", file=sys.stderr)
     return 0
 
 
@@ -307,6 +431,7 @@ def import_list(
     yes: bool = False,
     journal: Path | None = None,
     undo: Path | None = None,
+    as_json: Json = False,
     where: Where | None = None,
 ) -> None:
     """Bring an export (ours, JSON or XML, or MAL's own XML) into your list, safely.
@@ -316,20 +441,23 @@ def import_list(
     the higher count; scores, dates, tags and comments are filled in where your list has none
     and replaced only with `--overwrite`. Every planned and applied change goes to a journal
     (`FILE.journal` unless `--journal`): an interrupted import run again resumes where it
-    stopped and never sends a change twice, and `--undo JOURNAL` puts the list back. Entries
-    MAL refuses are listed at the end; the rest go on.
+    stopped and never sends a change twice, and `--undo JOURNAL` puts the list back. A
+    journal is resumed only with the same file and account. Entries MAL refuses are listed at
+    the end; the rest go on.
 
-    Examples:
+    Examples
 
         mal list import bob.json --dry-run
         mal list import animelist.xml --yes
-        mal list import manga.xml --manga
+        mal list import mangalist_1700000000_-_123.xml.gz --manga
+        mal list import bob.json --dry-run --json | jq .counts
         mal list import --undo bob.json.journal
 
     Parameters
     ----------
     file
-        The export to import: `mal list export` JSON or XML, or MAL's XML export.
+        The export to import: `mal list export` JSON or XML, or MAL's XML export (`.xml` or
+        the `.xml.gz` MAL's website hands out).
     manga
         The file is a manga list.
     dry_run
@@ -342,6 +470,8 @@ def import_list(
         The journal file (default: the file's name with `.journal` added).
     undo
         Put back what the import recorded in this journal did, then stop.
+    as_json
+        Print JSON instead of text: the plan with `--dry-run`, else what was done.
     """
 
     def body() -> int:
@@ -352,27 +482,36 @@ def import_list(
                 raise usage("--undo takes the journal alone: leave out the export file.")
             loaded = _load_journal(undo, must_exist=True)
             with client_for(where, user=True) as client:
-                return _undo(client, loaded)
+                return _undo(client, loaded, as_json=as_json)
         if file is None:
             raise usage("Name the export to import (or --undo JOURNAL).")
         kind: Kind = "manga" if manga else "anime"
         try:
-            incoming = read_source(file, kind)
+            source = read_source(file, kind)
         except OSError as exc:
             raise usage(f"Cannot read {file}: {exc.strerror or exc}.") from None
-        except Exception as exc:  # a broken file: JSON or XML errors of several kinds
+        except Exception as exc:  # a broken file: JSON, XML or gzip errors of several kinds
             raise usage(f"{file} is not a list export: {exc}.") from None
+        incoming = source.entries
         record: Journal = _load_journal(journal or file.with_name(file.name + ".journal"))
         if record.kind not in (None, kind):
             raise usage(f"{record.path} is the journal of a {record.kind} import.")
+        _check_file(record, file, source)  # before any request: a wrong file sends nothing
         with client_for(where, user=True) as client:
+            me = _whoami(client)
+            _check_account(record, me)
             current = _current(client, kind)
             resuming = bool(record.pending)
             if resuming:
                 changes = list(record.pending.values())
-                print(f"Resuming an interrupted import: {len(changes)} changes left.")
             else:
                 changes = plan(kind, incoming, current, overwrite=overwrite)
+            if dry_run and as_json:
+                _print_document(_plan_document(kind, changes, source, resuming=resuming))
+                return 0
+            if resuming and not as_json:
+                print(f"Resuming an interrupted import: {len(changes)} changes left.")
+            elif not as_json:
                 adds = sum(1 for change in changes if change.creates)
                 print(
                     f"Plan: {adds} to add, {len(changes) - adds} to change, "
@@ -382,17 +521,33 @@ def import_list(
                 for change in changes:
                     print(_describe(change))
                 return 0
-            if not changes:
-                return 0
-            if not yes and sys.stdin.isatty():
-                answer = input(f"Apply {len(changes)} changes to your {kind} list? [y/N] ")
-                if answer.strip().lower() not in ("y", "yes"):
-                    print("Nothing changed.")
-                    return 0
-            if not resuming:
-                record.begin(kind, file.name, changes)
-            sent = _apply(client, record, changes, current)
-        refused = [c for c in changes if c.id in record.refused]
+            sent, ran = 0, False
+            if changes and _confirmed(len(changes), kind, yes=yes, as_json=as_json):
+                if not resuming:
+                    record.begin(kind, file.name, changes, digest=source.digest, user=me)
+                sent, ran = _apply(client, record, changes, current, quiet=as_json), True
+        refused = [c for c in changes if c.id in record.refused] if ran else []
+        if as_json:
+            _print_document(
+                {
+                    "kind": kind,
+                    "resumed": resuming,
+                    "applied": sent,
+                    "skipped": len(incoming) - sent - len(refused),
+                    "refused": [
+                        {
+                            "id": change.id,
+                            "title": source.titles.get(change.id),
+                            "reason": record.refused[change.id],
+                        }
+                        for change in refused
+                    ],
+                    "journal": _journal_shown(record),
+                }
+            )
+            return 0
+        if not ran:
+            return 0
         print(
             f"Imported: {sent} {kind} entries written, {len(refused)} refused. "
             f"Undo with: mal list import --undo {record.path}"
@@ -404,6 +559,22 @@ def import_list(
         return 0
 
     run(body)
+
+
+def _confirmed(count: int, kind: str, *, yes: bool, as_json: bool) -> bool:
+    """Asked only on a terminal; with `--json` the question and answer stay off stdout."""
+    if yes or not sys.stdin.isatty():
+        return True
+    question = f"Apply {count} changes to your {kind} list? [y/N] "
+    if as_json:
+        print(question, end="", file=sys.stderr, flush=True)
+        answer = sys.stdin.readline()
+    else:
+        answer = input(question)
+    if answer.strip().lower() in ("y", "yes"):
+        return True
+    print("Nothing changed.", file=sys.stderr if as_json else sys.stdout)
+    return False
 
 
 def _load_journal(path: Path, *, must_exist: bool = False) -> Journal:
