@@ -626,9 +626,7 @@ def _write_file(
 
 
 def _write(out: Any, pages: Iterator[Any], fmt: str, manga: bool, owner: tuple[int, str]) -> int:
-    import json
-
-    from malclient.models import dump
+    from malclient.models import dump_json
 
     if fmt == "xml":
         from malclient.cli.transfer import write_xml
@@ -647,7 +645,7 @@ def _write(out: Any, pages: Iterator[Any], fmt: str, manga: bool, owner: tuple[i
     out.write("[")
     for page in pages:
         for entry in page.data:
-            out.write(("\n" if count == 0 else ",\n") + json.dumps(dump(entry), ensure_ascii=False))
+            out.write(("\n" if count == 0 else ",\n") + dump_json(entry).decode())
             count += 1
     out.write("\n]\n" if count else "]\n")
     return count
