@@ -185,6 +185,17 @@ def test_filters_start_from_some_entries_and_hide_finished_franchises(
     assert 0 < len(unfinished) < len(everything)
 
 
+def test_an_empty_list_says_so_and_reads_nothing(
+    capsys: pytest.CaptureFixture[str], big: SandboxServer, public_config: Path
+) -> None:
+    where = ("--user", "carol", "--config", str(public_config), "--sandbox", big.url)
+    reset_stats(big.url)
+    empty = run_mal(capsys, "list", "franchises", *where)
+    assert (empty.code, empty.out, empty.err) == (0, "No franchises: the list has no anime.\n", "")
+    assert franchises_json(capsys, *where) == {"requests": 0, "put_off": 0, "franchises": []}
+    assert requests(big.url)[READ] == 0
+
+
 def test_anyones_list_as_a_real_process(big: SandboxServer, public_config: Path) -> None:
     result = run_process(
         "list", "franchises", "--user", "alice", "--config", str(public_config),

@@ -108,7 +108,13 @@ def franchises(
 
             print_json(_as_json(found, groups))
         else:
-            _print(groups)
+            if unfinished:
+                empty = "Nothing left to watch: every franchise on the list is seen."
+            elif status:
+                empty = f"No franchises: no anime on the list with status {status}."
+            else:
+                empty = "No franchises: the list has no anime."
+            _print(groups, empty)
             if sys.stdout.isatty() and groups:
                 print(f"{len(groups)} franchises; {found.requests} requests to MAL.")
         if found.put_off:
@@ -146,7 +152,7 @@ def _aired(member: Member) -> str | None:
     return member.title.start_date
 
 
-def _print(groups: list[Franchise]) -> None:
+def _print(groups: list[Franchise], empty: str) -> None:
     """One table, a section per franchise, so columns line up from the first to the last."""
     from rich import box
     from rich.table import Table
@@ -156,7 +162,7 @@ def _print(groups: list[Franchise]) -> None:
 
     if not groups:
         with console() as out:
-            out.print("No franchises: the list has no anime.")
+            out.print(empty)
         return
     table = Table(box=box.SIMPLE_HEAD)
     for heading, justify in _COLUMNS:
