@@ -55,6 +55,7 @@ __all__ = [
     "ListMirror",
     "MirrorState",
     "SyncResult",
+    "signed_in_name",
 ]
 
 Kind: TypeAlias = Literal["anime", "manga"]
@@ -231,6 +232,12 @@ CREATE TABLE IF NOT EXISTS entries (
 );
 CREATE INDEX IF NOT EXISTS entries_by_title ON entries (list_id, title COLLATE NOCASE, id);
 CREATE INDEX IF NOT EXISTS entries_by_update ON entries (list_id, updated_at);
+CREATE TABLE IF NOT EXISTS accounts (
+    origin TEXT NOT NULL,
+    user_id INTEGER NOT NULL,
+    user_name TEXT NOT NULL,
+    PRIMARY KEY (origin, user_id)
+);
 """
 _VERSION: Final = 1
 
@@ -307,6 +314,21 @@ class _Store:
             ).fetchone()
         list_id: int = found[0]
         return list_id
+
+    def account_name(self, origin: str, user_id: int) -> str | None:
+        with self._lock:
+            found = self._db.execute(
+                "SELECT user_name FROM accounts WHERE origin = ? AND user_id = ?",
+                (origin, user_id),
+            ).fetchone()
+        return None if found is None else str(found[0])
+
+    def remember_account(self, origin: str, user_id: int, user_name: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO accounts (origin, user_id, user_name) VALUES (?, ?, ?)",
+                (origin, user_id, user_name),
+            )
 
     def state(self, list_id: int) -> MirrorState | None:
         with self._lock:
@@ -445,6 +467,32 @@ class _Store:
 
 
 # --- the mirrors --------------------------------------------------------------------------------
+
+
+def signed_in_name(path: str | Path, client: Client) -> str:
+    """The signed-in user's name, by which their mirror is kept, at no request after the first.
+
+    The access token names its user's id (`sub`); the name for that id is asked of MAL
+    (`users/@me`) once and remembered in the mirror's file. A token that names no user costs
+    the request every time.
+    """
+    manager = client.session.manager
+    if manager is None:
+        raise ValueError("signed_in_name needs a client with a signed-in user")
+    claims = manager.token().claims
+    user_id = None if claims is None else claims.user_id
+    origin = client.api_url.rstrip("/")
+    store = _Store(path)
+    try:
+        known = None if user_id is None else store.account_name(origin, user_id)
+        if known is not None:
+            return known
+        me = client.users.me(fields="name")
+        if user_id is not None and me.id == user_id:
+            store.remember_account(origin, user_id, me.name)
+        return me.name
+    finally:
+        store.close()
 
 
 def _user_key(user_name: str) -> str:

@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import patches, requests, reset, run_mal, run_process
+from cli_support import patches, requests, reset, run_mal, run_process, signed_in_config
+
+from tokens_support import sandbox_settings, sign_in
 
 PUT = "anime_anime_id_my_list_status_put"
 
@@ -94,6 +96,25 @@ def test_show_prints_the_whole_list_as_a_table_and_as_json(
         assert row["node"]["title"] in table.out
     watching = entries(capsys, alice, origin, "--status", "watching")
     assert watching == [row for row in rows if row["list_status"]["status"] == "watching"]
+
+
+def test_your_own_list_again_costs_one_request_and_accounts_never_mix(
+    capsys: pytest.CaptureFixture[str], alice: Path, nobody: Path, origin: str, tmp_path: Path
+) -> None:
+    first = entries(capsys, alice, origin)
+    reset(origin)
+    assert entries(capsys, alice, origin) == first
+    # The mirror is kept by name; the name of the token's user was asked once and remembered.
+    assert requests(origin) == {"users_user_id_animelist_get": 1}
+    # Bob signing in with the same mirror file gets his own list, not alice's.
+    sandbox_settings(origin, auto_approve="bob")
+    try:
+        bob = signed_in_config(tmp_path, sign_in(origin))
+    finally:
+        sandbox_settings(origin, auto_approve="alice")
+    bobs = entries(capsys, bob, origin)
+    assert bobs == entries(capsys, nobody, origin, "--user", "bob")
+    assert {row["node"]["id"] for row in bobs} != {row["node"]["id"] for row in first}
 
 
 def test_show_reads_anyones_list_with_the_client_id_alone(

@@ -120,12 +120,12 @@ def _mirrored(client: Client, user: str | None, manga: bool, *, full: bool = Fal
     """The user's list mirror (issue 4), brought up to date: one request when nothing changed."""
     import time
 
-    from malclient.mirror import ListMirror
+    from malclient.mirror import ListMirror, signed_in_name
 
     # The mirror is keyed by name (not `@me`, which would mix accounts in one file).
-    name = user or client.users.me(fields="name").name
     path = mirror_path()
     path.parent.mkdir(parents=True, exist_ok=True)
+    name = user or signed_in_name(path, client)
     mirror: Any = ListMirror(path, client, name, "manga" if manga else "anime")
     state = mirror.state
     stale = state is None or state.last_full_sync is None
