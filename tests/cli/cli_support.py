@@ -40,9 +40,9 @@ def run_mal(capsys: pytest.CaptureFixture[str], *args: str) -> Result:
     return Result(code, captured.out, captured.err)
 
 
-def run_process(*args: str) -> Result:
-    """`mal ARGS` as a separate process."""
-    env = {**os.environ, "MAL_RATE": "off", "COLUMNS": "200"}
+def run_process(*args: str, env: dict[str, str] | None = None) -> Result:
+    """`mal ARGS` as a separate process (by default with this one's environment)."""
+    env = env or {**os.environ, "MAL_RATE": "off", "COLUMNS": "200"}
     done = subprocess.run(
         [sys.executable, "-m", "malclient", *args],
         capture_output=True,

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import Result, run_mal
+from cli_support import Result, run_mal, run_process
 
 SHELLS = ("bash", "zsh", "fish")
 LIST_STATUSES = {
@@ -74,15 +74,7 @@ def shell_env(home: Path, **extra: str) -> dict[str, str]:
 
 def mal(home: Path, *args: str, **env: str) -> Result:
     """`mal ARGS` as a process whose home is `home`."""
-    done = subprocess.run(
-        [sys.executable, "-m", "malclient", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env=shell_env(home, COLUMNS="200", **env),
-    )
-    return Result(done.returncode, done.stdout, done.stderr)
+    return run_process(*args, env=shell_env(home, COLUMNS="200", **env))
 
 
 def installed_home(directory: Path, shell: str) -> Path:
