@@ -3,6 +3,8 @@ a real pseudo-terminal for the paste prompt, exit statuses a script can rely on.
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import re
 import select
@@ -12,7 +14,9 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx2
 import pytest
@@ -406,3 +410,220 @@ def test_doctor_notices_a_clock_that_is_off() -> None:
     _check_clock(report, answer)
     assert report.findings[0].level == "warn"
     assert "ahead of MAL's" in report.findings[0].text
+
+
+# --- --json -------------------------------------------------------------------------------------
+
+STATUS_KEYS = {
+    "signed_in",
+    "config",
+    "user",
+    "client_id",
+    "access_token",
+    "refresh_token",
+    "problems",
+    "warnings",
+}
+
+
+def document(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    """The one JSON document a `--json` command printed on stdout."""
+    assert "Traceback" not in result.stderr, result.stderr
+    parsed: dict[str, Any] = json.loads(result.stdout)
+    return parsed
+
+
+def moment(iso: str) -> float:
+    parsed = datetime.fromisoformat(iso)
+    assert parsed.tzinfo is not None, iso
+    assert parsed.utcoffset() == timedelta(0), iso  # UTC, as MAL writes times
+    return parsed.timestamp()
+
+
+def jwt_claims(access_token: str) -> dict[str, Any]:
+    """What the sandbox wrote into its access token (MAL's are JWTs too)."""
+    payload = access_token.split(".")[1]
+    claims: dict[str, Any] = json.loads(
+        base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    )
+    return claims
+
+
+def assert_no_secret(output: str, *secrets: str) -> None:
+    for secret in secrets:
+        assert secret not in output
+        assert secret[-24:] not in output
+
+
+def test_status_whoami_and_doctor_as_json_agree_with_the_sandbox(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "config.yml"
+    where = ["--sandbox", sandbox.url, "--config", str(path)]
+    env = web_env()
+
+    nobody = mal("auth", "status", "--json", *where, env=env)
+    assert nobody.returncode == 3
+    empty = document(nobody)
+    assert set(empty) == STATUS_KEYS
+    assert empty["signed_in"] is False
+    assert empty["config"] == str(path)
+    assert empty["client_id"] == WEB_APP.client_id
+    assert (empty["user"], empty["access_token"], empty["refresh_token"]) == (None, None, None)
+    assert len(empty["problems"]) == 1
+    assert "mal auth login" in empty["problems"][0]
+    assert empty["warnings"] == []
+
+    before = time.time()
+    sign_in_two_steps(sandbox, path, env)
+    after = time.time()
+    status = mal("auth", "status", "--json", *where, env=env)
+    whoami = mal("whoami", "--json", *where, env=env)
+    doctor = mal("doctor", "--json", *where, env=env)
+
+    tokens = config.read_settings(path).authorization
+    assert tokens is not None
+    assert tokens.refresh_token
+    me = httpx2.get(
+        f"{sandbox.url}/v2/users/@me",
+        headers={"Authorization": f"Bearer {tokens.access_token}"},
+    ).json()
+    assert me["name"] == "alice"
+    # whoami: MAL's user object, as MAL sent it.
+    assert whoami.returncode == 0, whoami.stderr
+    assert document(whoami) == me
+    # status: every key, against what the sandbox issued.
+    assert status.returncode == 0, status.stderr
+    found = document(status)
+    assert set(found) == STATUS_KEYS
+    assert found["signed_in"] is True
+    assert found["config"] == str(path)
+    assert found["user"] == {"id": me["id"], "name": me["name"]}
+    assert found["client_id"] == WEB_APP.client_id
+    assert set(found["access_token"]) == {"expires_at", "expired"}
+    assert moment(found["access_token"]["expires_at"]) == jwt_claims(tokens.access_token)["exp"]
+    assert found["access_token"]["expired"] is False
+    assert set(found["refresh_token"]) == {"saved", "expires_at", "expired"}
+    assert found["refresh_token"]["saved"] is True
+    lifetime = SandboxConfig().refresh_token_ttl  # MAL's 31 days; ours is an estimate of it
+    refresh_ends = moment(found["refresh_token"]["expires_at"])
+    assert before + lifetime - 1 <= refresh_ends <= after + lifetime + 1
+    assert found["refresh_token"]["expired"] is False
+    assert (found["problems"], found["warnings"]) == ([], [])
+    # doctor: the findings the text shows, as objects.
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+    checked = document(doctor)
+    assert set(checked) == {"config", "server", "findings", "problems", "warnings"}
+    assert (checked["config"], checked["server"]) == (str(path), sandbox.url)
+    assert (checked["problems"], checked["warnings"]) == ([], [])
+    assert all(set(item) == {"level", "topic", "text"} for item in checked["findings"])
+    assert {"level": "ok", "topic": "tokens", "text": "MAL accepts the access token."} in checked[
+        "findings"
+    ]
+    text = mal("doctor", *where, env=env).stdout
+    for item in checked["findings"]:
+        assert f"  {item['level']:<5} {item['topic']}: {item['text']}" in text
+    for result in (status, whoami, doctor):
+        assert_no_secret(
+            result.stdout + result.stderr,
+            tokens.access_token,
+            tokens.refresh_token,
+            WEB_APP.client_secret or "",
+        )
+
+    config.write_authorization(path, None)
+    signed_out = mal("whoami", "--json", *where, env=env)
+    assert signed_out.returncode == 3
+    assert signed_out.stdout == ""
+    assert "mal auth login" in one_error_line(signed_out)
+
+
+def test_status_json_lists_the_problems_that_make_it_exit_3(tmp_path: Path) -> None:
+    """Old tokens, tokens of another app, a file others can read: the same facts as the text."""
+    path = tmp_path / "config.yml"
+    path.write_text(f"mal:\n  client_id: {WEB_APP.client_id}\n")
+    issued = time.time() - 40 * 86400
+    config.write_authorization(
+        path,
+        config.StoredTokens(
+            access_token="old-access-" + "a" * 40,
+            refresh_token="old-refresh-" + "b" * 40,
+            expires_in=2678400,
+            issued_at=issued,
+            client_id=WEB_APP.client_id,
+        ),
+    )
+    path.chmod(0o644)
+    env = clean_env(MAL_CLIENT_ID=PUBLIC_APP.client_id)  # not the app the tokens belong to
+
+    result = mal("auth", "status", "--offline", "--json", "--config", str(path), env=env)
+
+    assert result.returncode == 3
+    found = document(result)
+    assert found["signed_in"] is True
+    assert found["user"] == {"id": None, "name": None}  # not a JWT, and MAL was not asked
+    assert found["client_id"] == WEB_APP.client_id  # whose tokens these are
+    assert found["access_token"] == {
+        "expires_at": datetime.fromtimestamp(issued + 2678400, UTC).isoformat(timespec="seconds"),
+        "expired": True,
+    }
+    assert found["refresh_token"]["saved"] is True
+    assert found["refresh_token"]["expired"] is True
+    assert abs(moment(found["refresh_token"]["expires_at"]) - (issued + 31 * 86400)) <= 1
+    assert len(found["problems"]) == 2
+    assert "sign in again with `mal auth login`" in found["problems"][0]
+    assert f"belong to client id {WEB_APP.client_id}" in found["problems"][1]
+    assert found["warnings"] == [
+        f"{path} holds secrets and other users of this computer can read it: run "
+        f"`chmod 600 {path}`."
+    ]
+    assert_no_secret(result.stdout + result.stderr, "a" * 40, "b" * 40)
+    text = mal("auth", "status", "--offline", "--config", str(path), env=env)
+    assert text.returncode == 3
+    for problem in found["problems"]:
+        assert f"Problem: {problem}" in text.stdout
+    assert f"Warning: {found['warnings'][0]}" in text.stdout
+
+
+def test_status_json_when_mal_cannot_be_reached_exits_4_with_the_reason(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "config.yml"
+    env = web_env()
+    sign_in_two_steps(sandbox, path, env)
+    closed = ["--sandbox", f"http://127.0.0.1:{free_port()}", "--config", str(path)]
+
+    result = mal("auth", "status", "--json", *closed, env=env)
+    whoami = mal("whoami", "--json", *closed, env=env)
+
+    assert result.returncode == 4
+    found = document(result)
+    assert found["signed_in"] is True
+    assert found["user"]["name"] is None
+    assert len(found["problems"]) == 1
+    assert "Could not connect" in found["problems"][0]
+    assert one_error_line(result) == f"mal: {found['problems'][0]}"
+    assert mal("auth", "status", *closed, env=env).returncode == 4
+    assert (whoami.returncode, whoami.stdout) == (4, "")
+
+
+def test_doctor_json_keeps_the_texts_exit_status_and_findings(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "config.yml"
+    wrong = "f" * 64
+    args = ["--sandbox", sandbox.url, "--config", str(path), "--client-id", WEB_APP.client_id]
+    args += ["--client-secret", wrong]
+
+    text = mal("doctor", *args)
+    result = mal("doctor", "--json", *args)
+
+    assert text.returncode == result.returncode == 3
+    found = document(result)
+    fails = [f"{i['topic']}: {i['text']}" for i in found["findings"] if i["level"] == "fail"]
+    assert found["problems"] == fails
+    assert any("the secret does not belong to this client id" in p for p in found["problems"])
+    assert f"{len(fails)} problem" in text.stdout
+    for item in found["findings"]:
+        assert f"  {item['level']:<5} {item['topic']}: {item['text']}" in text.stdout
+    assert wrong not in result.stdout + result.stderr

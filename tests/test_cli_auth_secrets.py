@@ -1,8 +1,9 @@
 """No command prints a secret: not on success, not on error, not in help.
 
-Runs every `mal auth` command, `mal whoami` and `mal doctor` (and their error paths) with a
-known client secret, then greps everything they printed for the secret, every access and
-refresh token the config held along the way, the authorization code and the PKCE verifier.
+Runs every `mal auth` command, `mal whoami` and `mal doctor` (and their error paths), as text
+and with `--json`, with a known client secret, then greps everything they printed for the
+secret, every access and refresh token the config held along the way, the authorization code
+and the PKCE verifier.
 The verifier may appear only inside an authorize URL: with MAL's plain PKCE the URL carries it
 by design, and the person must open it (SPEC 2.2).
 """
@@ -104,14 +105,20 @@ def test_no_command_prints_a_secret(sandbox: SandboxServer, tmp_path: Path) -> N
     log.run("auth", "login", "--redirect-url", landing, "--client-secret", secret, *where, env=env)
     assert config.read_settings(path).client_secret == secret
 
-    # Everyday commands.
+    # Everyday commands, as text and as JSON.
     for command in (
         ["auth", "status"],
         ["auth", "status", "--offline"],
+        ["auth", "status", "--json"],
+        ["auth", "status", "--offline", "--json"],
         ["auth", "refresh"],
         ["whoami"],
+        ["whoami", "--json"],
         ["doctor"],
         ["doctor", "--offline"],
+        ["doctor", "--json"],
+        ["doctor", "--offline", "--json"],
+        ["list", "rm", "1", "--json"],
     ):
         log.run(*command, *where, env=env)
 
@@ -127,18 +134,24 @@ def test_no_command_prints_a_secret(sandbox: SandboxServer, tmp_path: Path) -> N
     log.run("auth", "login", landing, *where, env=env)
     log.run("auth", "login", "--paste", *where, env=env)
     log.run("doctor", "--client-secret", wrong_secret, *where, env=env)
+    log.run("doctor", "--json", "--client-secret", wrong_secret, *where, env=env)
     log.run("auth", "refresh", "--client-id", "0" * 32, *where, env=env)
     closed = ["--sandbox", f"http://127.0.0.1:{free_port()}", "--config", str(path)]
+    json_variants = (["whoami", "--json"], ["auth", "status", "--json"], ["doctor", "--json"])
     for command in (["whoami"], ["auth", "refresh"], ["auth", "status"], ["doctor"]):
+        log.run(*command, *closed, env=env)
+    for command in json_variants:
         log.run(*command, *closed, env=env)
     broken = tmp_path / "broken.yml"
     broken.write_text(
         path.read_text().replace(f"client_secret: {secret}", f'client_secret: "{secret}')
     )
-    for command in (["auth", "status"], ["whoami"], ["doctor"], ["auth", "logout"]):
+    for command in (["auth", "status"], ["whoami"], ["doctor"], ["auth", "logout"], *json_variants):
         log.run(*command, "--config", str(broken), "--sandbox", sandbox.url, env=env)
     httpx2.post(f"{sandbox.url}/_sandbox/clock", json={"advance": 40 * 86400})
     for command in (["whoami"], ["auth", "status"], ["auth", "refresh"], ["doctor"]):
+        log.run(*command, *where, env=env)
+    for command in json_variants:
         log.run(*command, *where, env=env)
     log.run("auth", "logout", *where, env=env)
 
@@ -153,4 +166,4 @@ def test_no_command_prints_a_secret(sandbox: SandboxServer, tmp_path: Path) -> N
             assert secret not in url
     # The error paths really were errors, with one clear line each.
     errors = [output for command, output in log.outputs if "mal: " in output]
-    assert len(errors) >= 15
+    assert len(errors) >= 24

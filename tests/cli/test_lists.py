@@ -342,6 +342,40 @@ def test_rm_removes_and_a_second_rm_is_not_an_error(
     assert "was not on your list" in again.out
 
 
+def test_rm_json_says_whether_an_entry_was_removed(
+    capsys: pytest.CaptureFixture[str], alice: Path, nobody: Path, origin: str, titles: Titles
+) -> None:
+    anime_id = titles.take()["id"]
+    put_state(capsys, alice, origin, anime_id, "--status", "on_hold")
+    assert anime_id in {row["node"]["id"] for row in entries(capsys, alice, origin)}
+
+    removed = run_mal(capsys, "list", "rm", str(anime_id), "--json", *where(alice, origin))
+
+    assert removed.code == 0, removed.err
+    assert json.loads(removed.out) == {"id": anime_id, "kind": "anime", "removed": True}
+    assert requests(origin)["anime_anime_id_my_list_status_delete"] == 1
+    assert entry(capsys, alice, origin, anime_id) is None
+    assert anime_id not in {row["node"]["id"] for row in entries(capsys, alice, origin)}
+    again = run_mal(capsys, "list", "rm", str(anime_id), "--json", *where(alice, origin))
+    assert again.code == 0, again.err
+    assert json.loads(again.out) == {"id": anime_id, "kind": "anime", "removed": False}
+
+    # alice's list holds every manga of the small catalogue: one leaves it and comes back.
+    manga = entries(capsys, alice, origin, "--manga")
+    kept = next(row for row in manga if row["list_status"]["status"] != "reading")
+    manga_id = kept["node"]["id"]
+    gone = run_mal(capsys, "list", "rm", str(manga_id), "--manga", "--json", *where(alice, origin))
+    assert gone.code == 0, gone.err
+    assert json.loads(gone.out) == {"id": manga_id, "kind": "manga", "removed": True}
+    assert manga_id not in {row["node"]["id"] for row in entries(capsys, alice, origin, "--manga")}
+    put_state(capsys, alice, origin, manga_id, "--manga", "--status", kept["list_status"]["status"])
+
+    refused = run_mal(capsys, "list", "rm", str(anime_id), "--json", *where(nobody, origin))
+    assert refused.code == 3
+    assert refused.out == ""
+    assert refused.err.startswith("mal: ")
+
+
 # --- export -----------------------------------------------------------------------------------
 
 

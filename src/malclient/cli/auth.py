@@ -5,14 +5,16 @@ stays light); prints no secret, and every failure is one `mal: <reason>` line on
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import cyclopts
 
@@ -43,6 +45,7 @@ EXIT_NETWORK = 4  # MAL could not be reached, or failed
 _SECRET_LIKE = re.compile(r"[A-Za-z0-9_~+=.-]{40,}")
 
 _FLAG = cyclopts.Parameter(negative=())
+Json = Annotated[bool, cyclopts.Parameter(name="--json", negative=())]
 
 auth = cyclopts.App(
     name="auth",
@@ -132,6 +135,19 @@ def _settings(
 def _plural(count: float, unit: str) -> str:
     number = round(count)
     return f"{number} {unit}{'' if number == 1 else 's'}"
+
+
+def _print_json(document: object) -> None:
+    """One JSON document on stdout, as the other commands' `--json` write it."""
+    sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def _iso(moment: float | None) -> str | None:
+    """A moment in MAL's time format (`2024-03-01T12:00:00+00:00`, SPEC 3.7), for `--json`."""
+    if moment is None:
+        return None
+    return datetime.fromtimestamp(moment, UTC).isoformat(timespec="seconds")
 
 
 def _token_from(stored: StoredTokens) -> Token:
@@ -299,7 +315,7 @@ def url(
 
 
 @auth.command
-def status(*, where: Where | None = None, offline: bool = False) -> None:
+def status(*, where: Where | None = None, offline: bool = False, as_json: Json = False) -> None:
     """Who is signed in, with which client id, and when the tokens expire (never the tokens).
 
     Asks MyAnimeList who the tokens belong to, renewing them first if the access token has
@@ -310,89 +326,205 @@ def status(*, where: Where | None = None, offline: bool = False) -> None:
 
         mal auth status
         mal auth status --offline --config ~/kometa/config/config.yml
+        mal auth status --json | jq .refresh_token.expires_at
 
     Parameters
     ----------
     offline
         Do not contact MyAnimeList: report what the config file says.
+    as_json
+        Print one JSON document (signed_in, user, client_id, access_token, refresh_token,
+        problems, warnings); never a token.
     """
 
     def body() -> int:
-        from malclient.doctor import relative, when
-
-        settings = _settings(where)
-        path = settings.config_path
-        name: str | None = None
-        live_error: MALError | None = None
-        if settings.file.authorization is None:
-            print(f"Not signed in: no tokens in {path}.")
-            print("Sign in with `mal auth login`.")
-            return EXIT_AUTH
-        if not offline:
-            try:
-                name = _whoami(settings)
-            except MALError as exc:
-                live_error = exc
-            settings = _settings(where)  # the check may have renewed the tokens
-        stored = settings.file.authorization
-        if stored is None:  # signed out meanwhile
-            print(f"Not signed in: no tokens in {path}.")
-            return EXIT_AUTH
-        token = _token_from(stored)
-        now = time.time()
-        claims = token.claims
-        user = name or ("name not asked (--offline)" if offline else "name unknown")
-        if claims is not None and claims.user_id is not None:
-            user += f" (user id {claims.user_id})"
-        print(f"Signed in to MyAnimeList: {user}")
-        token_client = token.client_id
-        print(f"  client id:      {token_client or settings.client_id or 'unknown'}")
-        if token.expired(now):
-            renewal = "expired " + relative(token.expires_at - now)
-            print(f"  access token:   {renewal}; the next command renews it")
+        found = _status(where, offline)
+        if as_json:
+            _print_json(found.document())
         else:
-            print(f"  access token:   valid until {when(token.expires_at, now)}")
-        code = 0
-        if not token.refresh_token:
-            print("  refresh token:  none saved: sign in again when the access token expires")
-        elif token.refresh_expires_at is None:
-            print("  refresh token:  saved (its age is unknown)")
-        elif token.refresh_expired(now):
-            print(
-                f"  refresh token:  expired {relative(token.refresh_expires_at - now)}: sign in "
-                "again with `mal auth login`"
-            )
-            code = EXIT_AUTH
-        else:
-            print(f"  refresh token:  usable until about {when(token.refresh_expires_at, now)}")
-        print(f"  saved in:       {path} (mal.authorization)")
-        if token_client and settings.client_id and token_client != settings.client_id:
-            print(
-                f"Problem: these tokens belong to client id {token_client}, but this "
-                f"configuration uses {settings.client_id}; MAL will refuse to renew them. Use "
-                "the same client id, or sign in again with this one."
-            )
-            code = EXIT_AUTH
-        if settings.file.secrets_readable_by_others:
-            print(
-                f"Warning: {path} holds secrets and other users of this computer can read "
-                f"it: run `chmod 600 {path}`."
-            )
-        if live_error is not None:
-            print(f"mal: {scrub(str(live_error))}", file=sys.stderr)
-            code = code or exit_code(live_error)
-        return code
+            found.print_text()
+        if found.error is not None:
+            print(f"mal: {scrub(str(found.error))}", file=sys.stderr)
+        return found.exit_code
 
     _run(body)
 
 
-def _whoami(settings: Settings) -> str | None:
+@dataclass(frozen=True)
+class _Status:
+    """What `mal auth status` found. Its text and its JSON are both drawn from these facts;
+    `problems` are the reasons for a non-zero exit (with `error`), `warnings` change nothing."""
+
+    config: Path
+    now: float
+    signed_in: bool = False
+    offline: bool = False
+    user_id: int | None = None
+    user_name: str | None = None
+    client_id: str | None = None
+    access_expires_at: float | None = None  # None: the token's age is unknown
+    access_expired: bool = False
+    refresh_saved: bool = False
+    refresh_expires_at: float | None = None  # an estimate: 31 days from issue
+    refresh_expired: bool | None = None
+    problems: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    error: MALError | None = None  # asking MAL failed
+
+    @property
+    def exit_code(self) -> int:
+        if self.problems:
+            return EXIT_AUTH
+        return 0 if self.error is None else exit_code(self.error)
+
+    def document(self) -> dict[str, Any]:
+        """`--json`: the keys documented in docs/cli.md, a contract for scripts."""
+        problems = list(self.problems)
+        if self.error is not None:
+            problems.append(scrub(str(self.error)))
+        signed_in = self.signed_in
+        return {
+            "signed_in": signed_in,
+            "config": str(self.config),
+            "user": {"id": self.user_id, "name": self.user_name} if signed_in else None,
+            "client_id": self.client_id,
+            "access_token": (
+                {"expires_at": _iso(self.access_expires_at), "expired": self.access_expired}
+                if signed_in
+                else None
+            ),
+            "refresh_token": (
+                {
+                    "saved": self.refresh_saved,
+                    "expires_at": _iso(self.refresh_expires_at),
+                    "expired": self.refresh_expired,
+                }
+                if signed_in
+                else None
+            ),
+            "problems": problems,
+            "warnings": list(self.warnings),
+        }
+
+    def print_text(self) -> None:
+        from malclient.doctor import relative, when
+
+        if not self.signed_in:
+            for problem in self.problems:
+                print(problem)
+            return
+        user = self.user_name or ("name not asked (--offline)" if self.offline else "name unknown")
+        if self.user_id is not None:
+            user += f" (user id {self.user_id})"
+        print(f"Signed in to MyAnimeList: {user}")
+        print(f"  client id:      {self.client_id or 'unknown'}")
+        if self.access_expires_at is None:
+            print("  access token:   age unknown; the next command renews it")
+        elif self.access_expired:
+            renewal = "expired " + relative(self.access_expires_at - self.now)
+            print(f"  access token:   {renewal}; the next command renews it")
+        else:
+            print(f"  access token:   valid until {when(self.access_expires_at, self.now)}")
+        if not self.refresh_saved:
+            print("  refresh token:  none saved")
+        elif self.refresh_expires_at is None:
+            print("  refresh token:  saved (its age is unknown)")
+        elif self.refresh_expired:
+            print(f"  refresh token:  expired {relative(self.refresh_expires_at - self.now)}")
+        else:
+            print(f"  refresh token:  usable until about {when(self.refresh_expires_at, self.now)}")
+        print(f"  saved in:       {self.config} (mal.authorization)")
+        for problem in self.problems:
+            print(f"Problem: {problem}")
+        for warning in self.warnings:
+            print(f"Warning: {warning}")
+
+
+def _status(where: Where | None, offline: bool) -> _Status:
+    """Read the saved tokens (after asking MAL who they belong to, unless `offline`)."""
+    from malclient.doctor import relative
+
+    settings = _settings(where)
+    path = settings.config_path
+    nobody = _Status(
+        path,
+        time.time(),
+        client_id=settings.client_id,
+        problems=(f"Not signed in: no tokens in {path}. Sign in with `mal auth login`.",),
+    )
+    if settings.file.authorization is None:
+        return nobody
+    me: dict[str, Any] = {}
+    error: MALError | None = None
+    if not offline:
+        try:
+            me = _whoami(settings)
+        except MALError as exc:
+            error = exc
+        settings = _settings(where)  # the check may have renewed the tokens
+    stored = settings.file.authorization
+    if stored is None:  # signed out meanwhile
+        return nobody
+    token = _token_from(stored)
+    now = time.time()
+    claims = token.claims
+    user_id = me.get("id")
+    if not isinstance(user_id, int):
+        user_id = claims.user_id if claims is not None else None
+    name = me.get("name")
+    known_age = token.issued_at is not None or (
+        claims is not None and claims.expires_at is not None
+    )
+    refresh_expired: bool | None = None
+    if token.refresh_token and token.refresh_expires_at is not None:
+        refresh_expired = token.refresh_expired(now)
+    problems: list[str] = []
+    warned: list[str] = []
+    if refresh_expired and token.refresh_expires_at is not None:
+        problems.append(
+            f"The refresh token expired {relative(token.refresh_expires_at - now)}, so the "
+            "tokens cannot be renewed: sign in again with `mal auth login`."
+        )
+    token_client = token.client_id
+    if token_client and settings.client_id and token_client != settings.client_id:
+        problems.append(
+            f"These tokens belong to client id {token_client}, but this configuration uses "
+            f"{settings.client_id}; MAL will refuse to renew them. Use the same client id, or "
+            "sign in again with this one."
+        )
+    if not token.refresh_token:
+        warned.append("No refresh token is saved: sign in again when the access token expires.")
+    if settings.file.secrets_readable_by_others:
+        warned.append(
+            f"{path} holds secrets and other users of this computer can read it: run "
+            f"`chmod 600 {path}`."
+        )
+    return _Status(
+        path,
+        now,
+        signed_in=True,
+        offline=offline,
+        user_id=user_id if isinstance(user_id, int) else None,
+        user_name=name if isinstance(name, str) else None,
+        client_id=token_client or settings.client_id,
+        access_expires_at=token.expires_at if known_age else None,
+        access_expired=token.expired(now),
+        refresh_saved=bool(token.refresh_token),
+        refresh_expires_at=token.refresh_expires_at if token.refresh_token else None,
+        refresh_expired=refresh_expired,
+        problems=tuple(problems),
+        warnings=tuple(warned),
+        error=error,
+    )
+
+
+def _whoami(settings: Settings) -> dict[str, Any]:
+    """MAL's user object for the saved tokens (`/users/@me`), as MAL sent it."""
     from malclient.session import Session
 
     with Session.from_settings(settings) as session:
         me = session.request("GET", "/users/@me")
-    name = me.get("name") if isinstance(me, dict) else None
-    return name if isinstance(name, str) else None
+    return me if isinstance(me, dict) else {}
 
 
 # --- mal auth refresh -------------------------------------------------------------------------
@@ -475,28 +607,32 @@ def logout(*, where: Where | None = None) -> None:
 # --- mal whoami -------------------------------------------------------------------------------
 
 
-def whoami(*, where: Where | None = None, client_id: str | None = None) -> None:
+def whoami(
+    *, where: Where | None = None, client_id: str | None = None, as_json: Json = False
+) -> None:
     """Ask MyAnimeList who the saved tokens belong to (renewing them first if need be).
 
     Examples
 
         mal whoami
         mal whoami --config ~/kometa/config/config.yml
+        mal whoami --json | jq .id
 
     Parameters
     ----------
     client_id
         Client ID the tokens belong to; default MAL_CLIENT_ID, else the `mal:` block.
+    as_json
+        Print MAL's user object (`id`, `name`, ...) as MAL sent it.
     """
 
     def body() -> int:
-        from malclient.session import Session
-
-        settings = _settings(where, client_id=client_id)
-        with Session.from_settings(settings) as session:
-            me = session.request("GET", "/users/@me")
-        if not isinstance(me, dict) or not isinstance(me.get("name"), str):
+        me = _whoami(_settings(where, client_id=client_id))
+        if not isinstance(me.get("name"), str):
             raise TransportError("MyAnimeList's answer to /users/@me has no user name.")
+        if as_json:
+            _print_json(me)
+            return 0
         user_id = me.get("id")
         print(me["name"] + (f" (user id {user_id})" if isinstance(user_id, int) else ""))
         return 0
@@ -514,6 +650,7 @@ def doctor(
     client_secret: str | None = None,
     redirect_uri: str | None = None,
     offline: Annotated[bool, _FLAG] = False,
+    as_json: Json = False,
 ) -> None:
     """Check a configuration and explain what is wrong and how to fix it.
 
@@ -528,6 +665,7 @@ def doctor(
         mal doctor
         mal doctor --config ~/kometa/config/config.yml
         mal doctor --offline
+        mal doctor --json | jq -r '.problems[]'
 
     Parameters
     ----------
@@ -539,6 +677,9 @@ def doctor(
         Check this redirect URL (default MAL_REDIRECT_URI, else the last one used).
     offline
         Do not contact MyAnimeList: only check what can be checked locally.
+    as_json
+        Print one JSON document: config, server, findings (level, topic, text), problems and
+        warnings.
     """
 
     def body() -> int:
@@ -553,13 +694,28 @@ def doctor(
             redirect_uri=redirect_uri,
             online=not offline,
         )
+        findings = [(f.level, f.topic, scrub(f.text)) for f in report.findings]
+        problems = [f"{topic}: {text}" for level, topic, text in findings if level == "fail"]
+        warned = [f"{topic}: {text}" for level, topic, text in findings if level == "warn"]
+        if as_json:
+            _print_json(
+                {
+                    "config": str(report.config_path),
+                    "server": report.server,
+                    "findings": [
+                        {"level": level, "topic": topic, "text": text}
+                        for level, topic, text in findings
+                    ],
+                    "problems": problems,
+                    "warnings": warned,
+                }
+            )
+            return report.exit_code
         print(f"Checking {report.config_path} against {report.server}")
-        for finding in report.findings:
-            print(f"  {finding.level:<5} {finding.topic}: {scrub(finding.text)}")
-        problems = sum(1 for finding in report.findings if finding.level == "fail")
-        warned = sum(1 for finding in report.findings if finding.level == "warn")
+        for level, topic, text in findings:
+            print(f"  {level:<5} {topic}: {text}")
         if problems or warned:
-            print(f"{_plural(problems, 'problem')}, {_plural(warned, 'warning')}.")
+            print(f"{_plural(len(problems), 'problem')}, {_plural(len(warned), 'warning')}.")
         else:
             print("Everything checked is fine.")
         return report.exit_code

@@ -432,13 +432,16 @@ def _lower(client: Client, item_id: int, manga: bool, measure: str, amount: int)
 
 
 @lists.command
-def rm(item_id: int, *, manga: bool = False, where: Where | None = None) -> None:
+def rm(
+    item_id: int, *, manga: bool = False, as_json: Json = False, where: Where | None = None
+) -> None:
     """Remove a title from your list. Removing one that is not there is not an error.
 
     Examples
 
         mal list rm 5114
         mal list rm 2 --manga
+        mal list rm 5114 --json
 
     Parameters
     ----------
@@ -446,6 +449,8 @@ def rm(item_id: int, *, manga: bool = False, where: Where | None = None) -> None
         MAL's id of the anime (or manga with `--manga`).
     manga
         Remove from the manga list.
+    as_json
+        Print `{"id", "kind", "removed"}`; removed is false when the title was not on the list.
     """
 
     def body() -> int:
@@ -453,7 +458,9 @@ def rm(item_id: int, *, manga: bool = False, where: Where | None = None) -> None
             resource: Any = client.mangalist if manga else client.animelist
             removed = resource.delete(item_id)
             forget_in_mirror(client, manga, [item_id])
-        if removed:
+        if as_json:
+            print_json({"id": item_id, "kind": _kind(manga), "removed": bool(removed)})
+        elif removed:
             print(f"Removed {_kind(manga)} {item_id} from your list.")
         else:
             print(f"{_kind(manga).capitalize()} {item_id} was not on your list; nothing removed.")
