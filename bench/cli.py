@@ -8,6 +8,9 @@
    subprocess that fetches the same pages with bare httpx2 and writes their entries with
    `json.dumps`. Times are medians of paired rounds (each round runs every variant, the
    order rotating), so other load on the machine hits all alike.
+3. tables: `mal list show --user bob` as a table (stdout a pipe) against the same command with
+   `--json`, both reading the same, already current list mirror (one request each): what
+   drawing 10,500 rows costs on top of printing them.
 
     make bench            # or: python bench/cli.py --runs 30 --rounds 5
 """
@@ -49,13 +52,13 @@ print(f"Exported {count} anime entries", file=sys.stderr)
 """
 
 
-def timed(command: list[str], runs: int) -> float:
+def timed(command: list[str], runs: int, env: Mapping[str, str] | None = None) -> float:
     """Median wall time of `runs` runs, after one warm-up (file cache)."""
-    subprocess.run(command, capture_output=True, check=True)
+    subprocess.run(command, capture_output=True, check=True, env=env)
     samples = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run(command, capture_output=True, check=True)
+        subprocess.run(command, capture_output=True, check=True, env=env)
         samples.append(time.perf_counter() - start)
     return statistics.median(samples)
 
@@ -123,6 +126,12 @@ def export(rounds: int) -> None:
         for run in runs.values():
             run()  # warms the sandbox's pages and the file cache for every variant alike
         times, entries = rounds_of(rounds, runs)
+        show = [sys.executable, "-m", "malclient", "list", "show", "--user", "bob"]
+        show += ["--sandbox", server.url]
+        as_json = timed([*show, "--json"], rounds, env)
+        table = timed(show, rounds, env)
+    print(f"mal list show --user bob --json : {as_json:6.2f}s")
+    print(f"mal list show --user bob (table): {table:6.2f}s  ratio {table / as_json:5.2f}")
     base = times["baseline (httpx2 + json.dumps)"] / entries * 1000
     print(f"export of bob's anime list: {entries} entries, sandbox over loopback, {rounds} rounds")
     print(f"{'':34}{'total':>10}{'per 1,000':>12}{'vs baseline':>13}")

@@ -54,6 +54,35 @@ def run_process(*args: str, env: dict[str, str] | None = None) -> Result:
     return Result(done.returncode, done.stdout, done.stderr)
 
 
+def run_on_terminal(*args: str, answer: bytes = b"", **env: str) -> tuple[int, str]:
+    """`mal ARGS` with stdin, stdout and stderr on a pseudo-terminal, typing `answer`; returns
+    the exit status and everything the terminal showed. `env` adds to this environment."""
+    import pty
+
+    master, slave = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "malclient", *args],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env={**os.environ, "MAL_RATE": "off", "COLUMNS": "120", **env},
+    )
+    os.close(slave)
+    if answer:
+        os.write(master, answer)
+    screen = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the terminal closed: the process is done
+            break
+        if not chunk:
+            break
+        screen += chunk
+    os.close(master)
+    return process.wait(timeout=60), screen.decode("utf-8", errors="replace")
+
+
 def signed_in_config(directory: Path, token: Token) -> Path:
     """A Kometa config holding the sandbox web app and `token`, as `mal auth login` leaves it."""
     path = kometa_config(directory)

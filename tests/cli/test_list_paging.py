@@ -6,16 +6,12 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
-import pty
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import requests, reset, run_mal
+from cli_support import requests, reset, run_mal, run_on_terminal
 
 from malclient.sandbox.server import SandboxServer
 from tokens_support import kometa_config, sandbox_config
@@ -81,36 +77,12 @@ def test_export_streams_bobs_whole_list_to_csv(
     assert done.out == ""  # the file is the output; stdout stays free
 
 
-def _on_a_terminal(*args: str) -> tuple[int, str]:
-    """`mal ARGS` with stdin, stdout and stderr on a pseudo-terminal; returns status and screen."""
-    master, slave = pty.openpty()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "malclient", *args],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env={**os.environ, "MAL_RATE": "off", "COLUMNS": "120"},
-    )
-    os.close(slave)
-    screen = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # the terminal closed: the process is done
-            break
-        if not chunk:
-            break
-        screen += chunk
-    os.close(master)
-    return process.wait(timeout=60), screen.decode("utf-8", errors="replace")
-
-
 def test_export_shows_a_progress_bar_on_a_terminal_and_none_on_a_pipe(
     capsys: pytest.CaptureFixture[str], big: tuple[str, Path], tmp_path: Path
 ) -> None:
     origin, config = big
     where = ["--config", str(config), "--sandbox", origin]
-    code, screen = _on_a_terminal(
+    code, screen = run_on_terminal(
         "list", "export", "--user", "bob", "-o", str(tmp_path / "bob.json"), *where
     )
     assert code == 0, screen

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import patches, requests, reset, run_mal, signed_in_config
+from cli_support import patches, requests, reset, run_mal, run_on_terminal, signed_in_config
 
 from malclient.listplan import Journal, merge, plan, restore_form
 from malclient.sandbox.server import SandboxServer
@@ -662,52 +662,33 @@ def test_an_import_killed_midway_resumes_and_writes_each_change_once(
     assert carol_states(capsys, carol, origin, tmp_path) == {}
 
 
+# Paced so that the bar is drawn a few times before the import ends.
+PACED = "150"
+
+
 def test_import_on_a_terminal_asks_first_and_shows_a_progress_bar(
     capsys: pytest.CaptureFixture[str], origin: str, carol: Path, tmp_path: Path
 ) -> None:
     source = tmp_path / "alice.json"
     export(capsys, carol, origin, source, "--user", "alice")
     reset(origin)
-    code, screen = _on_a_terminal(["list", "import", str(source), *where(carol, origin)], b"n\n")
+    code, screen = run_on_terminal(
+        "list", "import", str(source), *where(carol, origin), answer=b"n\n", MAL_RATE=PACED
+    )
     assert code == 0, screen
     assert "Apply " in screen
     assert "Nothing changed." in screen
     assert patches(origin) == 0
-    code, screen = _on_a_terminal(["list", "import", str(source), *where(carol, origin)], b"y\n")
+    code, screen = run_on_terminal(
+        "list", "import", str(source), *where(carol, origin), answer=b"y\n", MAL_RATE=PACED
+    )
     assert code == 0, screen
     assert "importing" in screen
     assert "━" in screen
     journal = str(source) + ".journal"
-    code, screen = _on_a_terminal(["list", "import", "--undo", journal, *where(carol, origin)])
+    code, screen = run_on_terminal(
+        "list", "import", "--undo", journal, *where(carol, origin), MAL_RATE=PACED
+    )
     assert code == 0, screen
     assert "undoing" in screen
     assert carol_states(capsys, carol, origin, tmp_path) == {}
-
-
-def _on_a_terminal(args: list[str], answer: bytes = b"") -> tuple[int, str]:
-    """`mal ARGS` on a pseudo-terminal, typing `answer`; returns status and screen."""
-    import pty
-
-    master, slave = pty.openpty()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "malclient", *args],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        # Paced so that the bar is drawn a few times before the import ends.
-        env={**os.environ, "MAL_RATE": "150", "COLUMNS": "120"},
-    )
-    os.close(slave)
-    if answer:
-        os.write(master, answer)
-    screen = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # the terminal closed: the process is done
-            break
-        if not chunk:
-            break
-        screen += chunk
-    os.close(master)
-    return process.wait(timeout=60), screen.decode("utf-8", errors="replace")

@@ -154,29 +154,23 @@ def _aired(member: Member) -> str | None:
 
 def _print(groups: list[Franchise], empty: str) -> None:
     """One table, a section per franchise, so columns line up from the first to the last."""
-    from rich import box
-    from rich.table import Table
-    from rich.text import Text
-
-    from malclient.cli.output import cell, console
+    from malclient.cli.output import cell, write_table
 
     if not groups:
-        with console() as out:
-            out.print(empty)
+        print(empty)
         return
-    table = Table(box=box.SIMPLE_HEAD)
-    for heading, justify in _COLUMNS:
-        table.add_column(heading, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    rows: list[list[str] | str] = []
     for franchise in groups:
-        heading = (
+        if rows:
+            rows.append("")
+        rows.append(
             f"{franchise.name}{'' if franchise.complete else ' *'} — seen "
             f"{franchise.seen}/{franchise.counted}, "
             f"{_percent(franchise.episodes_seen, franchise.episodes)} of episodes"
         )
-        table.add_row("", "", Text(heading, style="bold"))
         for number, member in enumerate(franchise.members, 1):
             title = member.title
-            row = (
+            values = (
                 number,
                 title.id,
                 title.title,
@@ -185,21 +179,12 @@ def _print(groups: list[Franchise], empty: str) -> None:
                 title.num_episodes or None,
                 _yours(member),
             )
-            table.add_row(*(Text(cell(value)) for value in row))
-        table.add_section()
-    with console() as out:
-        out.print(table)
-
-
-_COLUMNS = (
-    ("#", "right"),
-    ("id", "right"),
-    ("title", "left"),
-    ("type", "left"),
-    ("aired", "left"),
-    ("eps", "right"),
-    ("yours", "left"),
-)
+            rows.append([cell(value) for value in values])
+    write_table(
+        ["#", "id", "title", "type", "aired", "eps", "yours"],
+        ["right", "right", "left", "left", "left", "right", "left"],
+        rows,
+    )
 
 
 def _member_json(member: Member) -> dict[str, Any]:
