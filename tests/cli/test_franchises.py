@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx2
 import pytest
-from cli_support import requests, run_mal, run_process, signed_in_config
+from cli_support import requests, run_mal, run_on_terminal, run_process, signed_in_config
 
 from malclient import RateLimited
 from malclient._retry import RetryPolicy
@@ -204,6 +204,17 @@ def test_anyones_list_as_a_real_process(big: SandboxServer, public_config: Path)
     assert result.code == 0, result.err
     assert " — seen " in result.out
     assert result.err == ""
+
+
+def test_a_terminal_shows_the_crawl_as_a_progress_bar(
+    big: SandboxServer, public_config: Path
+) -> None:
+    where = ("--user", "alice", "--config", str(public_config), "--sandbox", big.url)
+    code, screen = run_on_terminal("list", "franchises", *where, MAL_RATE="2000")
+    assert code == 0, screen
+    assert "reading relations" in screen
+    assert "━" in screen
+    assert " — seen " in screen
 
 
 def test_a_negative_bound_is_a_usage_error(

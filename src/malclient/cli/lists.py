@@ -22,6 +22,7 @@ from malclient.cli.output import (
     print_json,
     print_json_stream,
     print_table,
+    progress,
     run,
     usage,
 )
@@ -593,7 +594,7 @@ def export(
                 limit=_LIST_PAGE,
                 fields=MANGA_LIST_EXPORT if manga else ANIME_LIST_EXPORT,
             )
-            pages = _with_progress(first.iter_pages(), first)
+            pages = _with_progress(first.iter_pages())
             if format == "xml":
                 from malclient.cli.transfer import xml_owner
 
@@ -658,24 +659,9 @@ def _write(out: Any, pages: Iterator[Any], fmt: str, manga: bool, owner: tuple[i
     return count
 
 
-def _with_progress(pages: Iterator[Any], first: Any) -> Iterator[Any]:
+def _with_progress(pages: Iterator[Any]) -> Iterator[Any]:
     """The pages, with a bar on a terminal's stderr (nothing on a pipe)."""
-    if not sys.stderr.isatty():
-        yield from pages
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    console = Console(file=sys.stderr)
-    with Progress(
-        TextColumn("exporting"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("entries"),
-        console=console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("export", total=None)
+    with progress("exporting", unit="entries") as advance:
         for page in pages:
             yield page
-            bar.advance(task, len(page.data))
+            advance(len(page.data))

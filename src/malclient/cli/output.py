@@ -143,10 +143,12 @@ def _unchanged(advance: int = 1, *, total: int | None = None) -> None:
 
 
 @contextmanager
-def progress(label: str, *, total: int | None = None, unit: str = "") -> Iterator[Advance]:
-    """A bar on a terminal's stderr, nothing on a pipe (scripts and cron read stdout clean);
-    yields `advance(n, total=...)`, where `total` may grow as work is discovered."""
-    if not sys.stderr.isatty():
+def progress(
+    label: str, *, total: int | None = None, unit: str = "", quiet: bool = False
+) -> Iterator[Advance]:
+    """A bar on a terminal's stderr, nothing on a pipe or when `quiet` (scripts and cron read
+    stdout clean); yields `advance(n, total=...)`, where `total` may grow as work is found."""
+    if quiet or not sys.stderr.isatty():
         yield _unchanged
         return
     from rich.console import Console

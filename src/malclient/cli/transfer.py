@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from malclient.cli.auth import Where
 from malclient.cli.lists import Json, forget_in_mirror
-from malclient.cli.output import client_for, run, usage
+from malclient.cli.output import client_for, progress, run, usage
 
 if TYPE_CHECKING:
     from malclient.client import Client
@@ -221,22 +221,6 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def _bar(total: int, label: str, *, quiet: bool = False) -> Any:
-    """A progress bar on a terminal's stderr; None on a pipe or with `--json`."""
-    if quiet or not sys.stderr.isatty() or not total:
-        return None
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    return Progress(
-        TextColumn(label),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=Console(file=sys.stderr),
-        transient=True,
-    )
-
-
 def _apply(
     client: Client,
     journal: Journal,
@@ -250,12 +234,8 @@ def _apply(
 
     kind = journal.kind or "anime"
     resource: Any = client.mangalist if kind == "manga" else client.animelist
-    bar = _bar(len(changes), "importing", quiet=quiet)
-    task = bar.add_task("import", total=len(changes)) if bar else None
     sent = 0
-    if bar:
-        bar.start()
-    try:
+    with progress("importing", total=len(changes), quiet=quiet or not changes) as advance:
         for change in changes:
             if apply_target(change.send, current.get(change.id)):
                 # Written before an interruption that came ahead of its journal line.
@@ -268,11 +248,7 @@ def _apply(
                 else:
                     journal.mark_done(change)
                     sent += 1
-            if bar:
-                bar.advance(task)
-    finally:
-        if bar:
-            bar.stop()
+            advance()
     return sent
 
 
@@ -382,29 +358,23 @@ def _undo(client: Client, journal: Journal, *, as_json: bool) -> int:
     kind = journal.kind
     resource: Any = client.mangalist if kind == "manga" else client.animelist
     items = journal.to_undo()
-    bar = _bar(len(items), "undoing", quiet=as_json)
-    task = bar.add_task("undo", total=len(items)) if bar else None
     refused: list[tuple[int, str]] = []
     deleted: list[int] = []
-    if bar:
-        bar.start()
     try:
-        for ident, before, changed in items:
-            try:
-                if before is None:
-                    resource.delete(ident)
-                    deleted.append(ident)
+        with progress("undoing", total=len(items), quiet=as_json or not items) as advance:
+            for ident, before, changed in items:
+                try:
+                    if before is None:
+                        resource.delete(ident)
+                        deleted.append(ident)
+                    else:
+                        resource.update(ident, **restore_form(kind, before, sorted(changed)))
+                except (BadRequest, NotFound) as exc:
+                    refused.append((ident, str(exc)))
                 else:
-                    resource.update(ident, **restore_form(kind, before, sorted(changed)))
-            except (BadRequest, NotFound) as exc:
-                refused.append((ident, str(exc)))
-            else:
-                journal.mark_undone(ident)
-            if bar:
-                bar.advance(task)
+                    journal.mark_undone(ident)
+                advance()
     finally:
-        if bar:
-            bar.stop()
         forget_in_mirror(client, kind == "manga", deleted)
     if as_json:
         _print_document(
