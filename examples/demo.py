@@ -2,8 +2,9 @@
 
 Starts `mal sandbox` with an app whose redirect URL is a loopback address, runs `mal auth login`
 (which listens there for the browser's return), and plays the browser itself: it opens the
-authorize page, signs in as alice and clicks Allow, exactly as a person would. Then `mal whoami`
-and a search through the saved tokens, and the sandbox stops. Tokens are never printed.
+authorize page, signs in as alice and clicks Allow, exactly as a person would. Then `mal whoami`,
+a search through the saved tokens, one more episode with `mal list inc` and alice's shows in
+progress with `mal list show`, and the sandbox stops. Tokens are never printed.
 """
 
 from __future__ import annotations
@@ -109,15 +110,17 @@ def main() -> None:
                 [*MAL, "whoami", *where], capture_output=True, text=True, env=env, check=True
             )
             print(f"5. $ mal whoami\n   {whoami.stdout.strip()}")
-            search(config, base, env)
+            first = search(config, base, env)
+            everyday(where, env, first, Path(folder))
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=10)
         print("Sandbox stopped.")
 
 
-def search(config: Path, base: str, env: dict[str, str]) -> None:
-    """The saved tokens at work, from Python: the client refreshes them if it has to."""
+def search(config: Path, base: str, env: dict[str, str]) -> int:
+    """The saved tokens at work, from Python: the client refreshes them if it has to. Returns
+    the id of alice's first show in progress."""
     from malclient import Client, Fields
     from malclient.settings import Settings
 
@@ -140,6 +143,24 @@ def search(config: Path, base: str, env: dict[str, str]) -> None:
             status = entry.list_status
             seen = "?" if status is None else status.num_episodes_watched
             print(f"   {entry.node.title[:48]:<48} {seen} episodes watched")
+    return watching.data[0].node.id
+
+
+def everyday(where: list[str], env: dict[str, str], anime_id: int, folder: Path) -> None:
+    """The `mal` commands for everyday list work, with the same config."""
+    # The sandbox is not MAL: no need to pace. The list mirror goes with the throwaway config.
+    quick = {**env, "MAL_RATE": "off", "MAL_MIRROR": str(folder / "lists.sqlite3")}
+    for number, args in (
+        (8, ["list", "inc", str(anime_id)]),
+        (9, ["list", "show", "--status", "watching"]),
+    ):
+        done = subprocess.run(  # noqa: S603 - our own command, no shell
+            [*MAL, *args, *where], capture_output=True, text=True, env=quick, check=True
+        )
+        lines = done.stdout.rstrip().splitlines()
+        shown = "\n".join("   " + line for line in lines[:8])
+        more = f"\n   ... ({len(lines) - 8} more lines)" if len(lines) > 8 else ""
+        print(f"{number}. $ mal {' '.join(args)}\n{shown}{more}")
 
 
 if __name__ == "__main__":

@@ -123,6 +123,8 @@ def test_demo_runs_end_to_end() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "Signed in as alice" in result.stdout
+    assert re.search(r"\$ mal list inc \d+\n   Now anime \d+: watching", result.stdout)
+    assert "$ mal list show --status watching" in result.stdout
     assert "Sandbox stopped." in result.stdout
     # Tokens and the verifier are long unbroken strings; none may be printed.
     assert not re.search(r"[A-Za-z0-9_.~-]{43,}", result.stdout)
