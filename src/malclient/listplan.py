@@ -414,7 +414,6 @@ class Journal:
     accepted; `{"refused": ID, "reason"}` one MAL refused; `{"undone": ID}` an entry put back
     by `--undo`. A change is applied only when its `plan` line has no `done` (or `refused`)
     after it, so a resumed import never writes twice; `before` is what `--undo` restores.
-    Journals written before `digest` and `user` existed lack them; nothing is checked then.
     """
 
     path: Path

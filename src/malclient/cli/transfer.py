@@ -260,11 +260,7 @@ def _check_file(record: Journal, file: Path, source: Source) -> None:
     that file's changes, and finishing them with another file would write neither."""
     if not record.pending:
         return
-    if record.digest is not None:
-        same = record.digest == source.digest
-    else:  # a journal from before digests: the name is all there is
-        same = record.source in (None, file.name)
-    if same:
+    if record.digest == source.digest:
         return
     again = f"undo it with `mal list import --undo {record.path}`"
     new = "or start a new import with --journal NEW_JOURNAL"
