@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/mirror.py
 	$(BIN)/python bench/stores.py
 	$(BIN)/python bench/cli.py
+	$(BIN)/python bench/franchises.py
 
 sandbox: $(STAMP)
 	$(BIN)/mal sandbox

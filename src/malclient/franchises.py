@@ -16,6 +16,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -55,6 +56,10 @@ FOLLOWED: Final = frozenset(
         "full_story",
     }
 )
+
+# Requests in flight at once: enough to keep the client's pacing busy while MAL is slow to
+# answer (it paces them all the same), few enough to stop quickly on a ban.
+WORKERS: Final = 4
 
 # Relations change when a sequel is announced: a month is fresh enough, and `refresh` is there.
 MAX_AGE: Final = 30 * 86_400.0
@@ -262,13 +267,16 @@ def crawl(
     refresh: bool = False,
     on_read: Callable[[int, int], None] | None = None,
     clock: Callable[[], float] = time.time,
+    workers: int = WORKERS,
 ) -> Crawl:
     """Read the relations of `seeds` and of everything they lead to, breadth first (the list's
     own titles, then their relatives, then theirs), sending at most `max_requests` requests.
 
     Titles read within `max_age` seconds come from the cache and cost nothing; `refresh`
-    ignores the cache (still within the bound). `on_read(done, known)` follows progress.
-    Errors other than a missing title (a ban, the network) propagate; what was read is kept.
+    ignores the cache (still within the bound). Up to `workers` requests are in flight, so a
+    slow answer does not idle the client's pacing, which alone decides how fast they go.
+    `on_read(done, known)` follows progress. Errors other than a missing title (a ban, the
+    network) propagate once the requests in flight have ended; what was read is kept.
     """
     graph = cache.load()
     result = Crawl(graph)
@@ -276,18 +284,9 @@ def crawl(
     queue = deque(dict.fromkeys(seeds))
     queued = set(queue)
     done = 0
-    while queue:
-        title_id = queue.popleft()
-        known = graph.titles.get(title_id)
-        fresh = known is not None and known.read_at is not None and now - known.read_at < max_age
-        if not fresh or refresh:
-            if result.requests < max_requests:
-                result.requests += 1
-                _read(client, cache, graph, title_id, clock())
-            else:
-                result.put_off += 1
-                if not graph.read(title_id):
-                    continue
+
+    def visit(title_id: int) -> None:
+        nonlocal done
         done += 1
         for other in graph.neighbours(title_id):
             if other not in queued:
@@ -295,14 +294,53 @@ def crawl(
                 queue.append(other)
         if on_read is not None:
             on_read(done, len(queued))
+
+    def fetch(title_id: int) -> Anime | None:
+        try:
+            return client.anime.get(title_id, fields=FIELDS)
+        except NotFound:
+            return None  # gone from MAL (merged or removed)
+
+    in_flight: dict[Future[Anime | None], int] = {}
+    failure: BaseException | None = None
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        while (queue and failure is None) or in_flight:
+            while queue and failure is None and len(in_flight) < workers:
+                title_id = queue.popleft()
+                known = graph.titles.get(title_id)
+                read_at = None if known is None else known.read_at
+                if read_at is not None and now - read_at < max_age and not refresh:
+                    visit(title_id)
+                elif result.requests < max_requests:
+                    result.requests += 1
+                    in_flight[pool.submit(fetch, title_id)] = title_id
+                else:
+                    result.put_off += 1
+                    if graph.read(title_id):  # read before: go on with what it said then
+                        visit(title_id)
+            if not in_flight:
+                continue
+            finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in finished:
+                title_id = in_flight.pop(future)
+                try:
+                    anime = future.result()
+                except BaseException as exc:
+                    # Raised once the others in flight have ended, so their answers are kept.
+                    failure = failure or exc
+                    continue
+                _store(cache, graph, title_id, anime, clock())
+                visit(title_id)
+    if failure is not None:
+        raise failure
     return result
 
 
-def _read(client: Client, cache: RelationCache, graph: Graph, title_id: int, now: float) -> None:
-    try:
-        anime = client.anime.get(title_id, fields=FIELDS)
-    except NotFound:
-        # Gone from MAL (merged or removed): remember that it has no relatives.
+def _store(
+    cache: RelationCache, graph: Graph, title_id: int, anime: Anime | None, now: float
+) -> None:
+    if anime is None:
+        # Gone from MAL: remember that it has no relatives.
         gone = graph.titles.get(title_id) or Title(title_id, "")
         anime_title, relatives = dataclasses.replace(gone, read_at=now), []
     else:
