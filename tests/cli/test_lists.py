@@ -73,6 +73,9 @@ def titles(catalogue: list[dict[str, Any]]) -> Titles:
 def put_state(
     capsys: pytest.CaptureFixture[str], config: Path, origin: str, anime_id: int, *flags: str
 ) -> None:
+    """The title on the list with exactly `flags` set (whatever the sandbox's list had on it)."""
+    gone = run_mal(capsys, "list", "rm", str(anime_id), *where(config, origin))
+    assert gone.code == 0, gone.err
     done = run_mal(capsys, "list", "set", str(anime_id), *flags, *where(config, origin))
     assert done.code == 0, done.err
     reset(origin)
@@ -185,6 +188,59 @@ def test_the_other_lists_status_or_order_is_a_usage_error_before_any_request(
     assert says in refused.err
     assert refused.err.count("\n") == 1
     assert sum(requests(origin).values()) == 0
+
+
+# --- naming a title by words of its names ------------------------------------------------------
+
+
+def names_on_list(capsys: pytest.CaptureFixture[str], config: Path, origin: str) -> dict[int, str]:
+    """Each entry's names (title and alternative titles), lower-cased, by id."""
+    found = {}
+    for row in entries(capsys, config, origin):
+        node = row["node"]
+        other = node.get("alternative_titles") or {}
+        names = [
+            node["title"],
+            other.get("en", ""),
+            other.get("ja", ""),
+            *other.get("synonyms", []),
+        ]
+        found[node["id"]] = " ".join(names).casefold()
+    return found
+
+
+def test_a_title_on_the_list_can_be_named_by_a_word_of_its_names(
+    capsys: pytest.CaptureFixture[str], alice: Path, origin: str, titles: Titles
+) -> None:
+    row = titles.take()
+    put_state(capsys, alice, origin, row["id"], "--status", "plan_to_watch")
+    names = names_on_list(capsys, alice, origin)
+    unique = [w for w in names[row["id"]].split() if sum(w in n for n in names.values()) == 1]
+    name = unique[0] if unique else row["title"]  # a full title always names it
+    reset(origin)
+    done = run_mal(capsys, "list", "inc", name, *where(alice, origin))
+    assert done.code == 0, done.err
+    assert f"Now anime {row['id']}: watching, 1 episodes" in done.out
+    assert patches(origin) == 1
+    assert (entry(capsys, alice, origin, row["id"]) or {})["num_episodes_watched"] == 1
+
+
+def test_words_that_name_several_titles_or_none_change_nothing(
+    capsys: pytest.CaptureFixture[str], alice: Path, origin: str
+) -> None:
+    names = names_on_list(capsys, alice, origin)
+    words = {w for n in names.values() for w in n.split() if len(w) >= 3}
+    shared = sorted(w for w in words if sum(w in n for n in names.values()) >= 2)[0]
+    reset(origin)
+    several = run_mal(capsys, "list", "rm", shared, *where(alice, origin))
+    assert (several.code, several.out) == (2, "")
+    assert f"titles on your anime list match {shared!r}" in several.err
+    assert "give the id or more words" in several.err
+    assert several.err.count("\n") == 1
+    none = run_mal(capsys, "list", "set", "zzqx nothing", "--score", "5", *where(alice, origin))
+    assert (none.code, none.out) == (6, "")
+    assert "`mal anime search zzqx nothing` finds it" in none.err
+    assert sum(n for op, n in requests(origin).items() if "my_list_status" in op) == 0
 
 
 # --- inc: every transition, one PATCH each ----------------------------------------------------

@@ -203,12 +203,65 @@ def show(
     run(body)
 
 
+# --- naming a title -----------------------------------------------------------------------------
+
+Item = Annotated[
+    str,
+    cyclopts.Parameter(
+        help="MAL's id of the title, or words of its name (any of its titles) on your list."
+    ),
+]
+# How many of several matching titles an error names.
+_SHOWN_MATCHES = 5
+
+
+def _item_id(client: Client, item: str, manga: bool) -> int:
+    """An id as given; else the one title on your list whose names hold all these words
+    (read from the list mirror: one request when the list is unchanged)."""
+    text = item.strip()
+    if text.isdecimal():
+        return int(text)
+    words = text.casefold().split()
+    if not words:
+        raise usage("Name a title: its id, or words of its name.")
+    with _mirrored(client, None, manga) as mirror:
+        found = [entry for entry in mirror.entries() if _named(entry.node, words)]
+    exact = [entry for entry in found if entry.node.title.casefold() == text.casefold()]
+    if len(exact) == 1 or len(found) == 1:
+        chosen: int = (exact or found)[0].node.id
+        return chosen
+    kind = _kind(manga)
+    if not found:
+        from malclient._exceptions import NotFound
+
+        raise NotFound(
+            f"No title on your {kind} list is named {text!r}: give its id (`mal {kind} search "
+            f"{text}` finds it).",
+            status=404,
+        )
+    shown = "; ".join(f"{e.node.id} {e.node.title}" for e in found[:_SHOWN_MATCHES])
+    more = f"; and {len(found) - _SHOWN_MATCHES} more" if len(found) > _SHOWN_MATCHES else ""
+    raise usage(
+        f"{len(found)} titles on your {kind} list match {text!r} ({shown}{more}): give the id "
+        "or more words."
+    )
+
+
+def _named(node: Any, words: list[str]) -> bool:
+    names = [node.title]
+    other = node.alternative_titles
+    if other is not None:
+        names += [other.en or "", other.ja or "", *(other.synonyms or [])]
+    text = " ".join(names).casefold()
+    return all(word in text for word in words)
+
+
 # --- mal list set -------------------------------------------------------------------------------
 
 
 @lists.command(name="set")
 def set_(
-    item_id: int,
+    item: Item,
     *,
     manga: bool = False,
     status: Status | None = None,
@@ -236,11 +289,10 @@ def set_(
         mal list set 2 --manga --status reading --chapters 120 --volumes 10
         mal list set 5114 --tags "rewatch, favourite" --start-date 2024-03
         mal list set 5114 --finish-date ""
+        mal list set "cowboy bebop" --score 10
 
     Parameters
     ----------
-    item_id
-        MAL's id of the anime (or manga with `--manga`).
     manga
         Change the manga list.
     status
@@ -307,6 +359,7 @@ def set_(
                 "--start-date, --finish-date."
             )
         with client_for(where, user=True) as client:
+            item_id = _item_id(client, item, manga)
             resource: Any = client.mangalist if manga else client.animelist
             saved = resource.update(item_id, **given)
         _report(saved, item_id, manga, as_json, "Saved")
@@ -338,7 +391,7 @@ def _report(saved: Any, item_id: int, manga: bool, as_json: bool, verb: str) -> 
 
 @lists.command
 def inc(
-    item_id: int,
+    item: Item,
     amount: Annotated[int, cyclopts.Parameter(allow_leading_hyphen=True)] = 1,
     *,
     manga: bool = False,
@@ -361,11 +414,10 @@ def inc(
         mal list inc 2 --manga 10
         mal list inc 2 --manga --volumes
         mal list inc 5114 -1 --force
+        mal list inc frieren
 
     Parameters
     ----------
-    item_id
-        MAL's id of the anime (or manga with `--manga`).
     amount
         How many episodes (chapters, volumes) to add.
     manga
@@ -394,6 +446,7 @@ def inc(
             else "num_episodes_watched"
         )
         with client_for(where, user=True) as client:
+            item_id = _item_id(client, item, manga)
             if amount < 0:
                 saved = _lower(client, item_id, manga, measure, amount)
             elif volumes:
@@ -434,7 +487,7 @@ def _lower(client: Client, item_id: int, manga: bool, measure: str, amount: int)
 
 @lists.command
 def rm(
-    item_id: int, *, manga: bool = False, as_json: Json = False, where: Where | None = None
+    item: Item, *, manga: bool = False, as_json: Json = False, where: Where | None = None
 ) -> None:
     """Remove a title from your list. Removing one that is not there is not an error.
 
@@ -443,11 +496,10 @@ def rm(
         mal list rm 5114
         mal list rm 2 --manga
         mal list rm 5114 --json
+        mal list rm "ou no majo movie 2"
 
     Parameters
     ----------
-    item_id
-        MAL's id of the anime (or manga with `--manga`).
     manga
         Remove from the manga list.
     as_json
@@ -456,6 +508,7 @@ def rm(
 
     def body() -> int:
         with client_for(where, user=True) as client:
+            item_id = _item_id(client, item, manga)
             resource: Any = client.mangalist if manga else client.animelist
             removed = resource.delete(item_id)
             forget_in_mirror(client, manga, [item_id])
