@@ -55,6 +55,7 @@ __all__ = [
     "ListMirror",
     "MirrorState",
     "SyncResult",
+    "signed_in_account",
     "signed_in_name",
 ]
 
@@ -476,21 +477,26 @@ def signed_in_name(path: str | Path, client: Client) -> str:
     (`users/@me`) once and remembered in the mirror's file. A token that names no user costs
     the request every time.
     """
+    return signed_in_account(path, client)[1]
+
+
+def signed_in_account(path: str | Path, client: Client) -> tuple[int, str]:
+    """The signed-in user's (id, name), remembered as `signed_in_name` explains."""
     manager = client.session.manager
     if manager is None:
-        raise ValueError("signed_in_name needs a client with a signed-in user")
+        raise ValueError("signed_in_account needs a client with a signed-in user")
     claims = manager.token().claims
     user_id = None if claims is None else claims.user_id
     origin = client.api_url.rstrip("/")
     store = _Store(path)
     try:
         known = None if user_id is None else store.account_name(origin, user_id)
-        if known is not None:
-            return known
+        if user_id is not None and known is not None:
+            return user_id, known
         me = client.users.me(fields="name")
         if user_id is not None and me.id == user_id:
             store.remember_account(origin, user_id, me.name)
-        return me.name
+        return me.id, me.name
     finally:
         store.close()
 
