@@ -120,6 +120,25 @@ def test_your_own_list_again_costs_one_request_and_accounts_never_mix(
     assert {row["node"]["id"] for row in bobs} != {row["node"]["id"] for row in first}
 
 
+def test_a_damaged_cache_file_is_a_one_line_error_and_is_left_alone(
+    capsys: pytest.CaptureFixture[str], nobody: Path, origin: str, tmp_path: Path
+) -> None:
+    mirror = tmp_path / "lists.sqlite3"  # the file MAL_MIRROR names in these tests
+    mirror.write_bytes(b"not a database")
+    shown = run_mal(capsys, "list", "show", "--user", "alice", *where(nobody, origin))
+    assert (shown.code, shown.out) == (2, "")
+    assert shown.err == (
+        f"mal: Cannot use {mirror}: file is not a database. It is only a cache: delete it (or "
+        "set MAL_MIRROR to a file in another folder) and run the command again.\n"
+    )
+    assert mirror.read_bytes() == b"not a database"
+    mirror.unlink()
+    (tmp_path / "relations.sqlite3").write_bytes(b"not a database either")
+    crawl = run_mal(capsys, "list", "franchises", "--user", "alice", *where(nobody, origin))
+    assert crawl.code == 2
+    assert crawl.err.startswith(f"mal: Cannot use {tmp_path / 'relations.sqlite3'}: ")
+
+
 def test_show_reads_anyones_list_with_the_client_id_alone(
     capsys: pytest.CaptureFixture[str], alice: Path, nobody: Path, origin: str
 ) -> None:

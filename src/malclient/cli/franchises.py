@@ -70,7 +70,7 @@ def franchises(
 
     def body() -> int:
         from malclient._exceptions import RateLimited
-        from malclient.cli.lists import _mirrored, mirror_path
+        from malclient.cli.lists import _mirrored, local_cache, mirror_path
         from malclient.franchises import RelationCache, crawl, group
 
         if max_requests < 0:
@@ -81,8 +81,10 @@ def franchises(
         ):
             entries = list(mirror.entries(status=status))
             path = mirror_path().with_name("relations.sqlite3")
+            with local_cache(path):
+                cache = RelationCache(path, client.api_url)
             with (
-                RelationCache(path, client.api_url) as cache,
+                cache,
                 progress("reading relations", unit="titles") as advance,
             ):
                 try:

@@ -9,6 +9,7 @@ import csv
 import os
 import sys
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -117,6 +118,22 @@ def mirror_path() -> Path:
     return Path(os.environ.get("MAL_MIRROR") or Path(user_cache_dir("malclient")) / "lists.sqlite3")
 
 
+@contextmanager
+def local_cache(path: Path) -> Iterator[None]:
+    """A cache file beside the mirror that cannot be made, opened or written (a read-only
+    folder, a damaged file) is a one-line error saying what to do, not a traceback."""
+    import sqlite3
+
+    try:
+        yield
+    except (OSError, sqlite3.Error) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise usage(
+            f"Cannot use {path}: {reason}. It is only a cache: delete it (or set MAL_MIRROR to "
+            "a file in another folder) and run the command again."
+        ) from None
+
+
 def _mirrored(client: Client, user: str | None, manga: bool, *, full: bool = False) -> Any:
     """The user's list mirror (issue 4), brought up to date: one request when nothing changed."""
     import time
@@ -125,13 +142,14 @@ def _mirrored(client: Client, user: str | None, manga: bool, *, full: bool = Fal
 
     # The mirror is keyed by name (not `@me`, which would mix accounts in one file).
     path = mirror_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    name = user or signed_in_name(path, client)
-    mirror: Any = ListMirror(path, client, name, "manga" if manga else "anime")
-    state = mirror.state
-    stale = state is None or state.last_full_sync is None
-    stale = stale or time.time() - state.last_full_sync > _FULL_SYNC_EVERY
-    mirror.sync(full=full or stale)
+    with local_cache(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        name = user or signed_in_name(path, client)
+        mirror: Any = ListMirror(path, client, name, "manga" if manga else "anime")
+        state = mirror.state
+        stale = state is None or state.last_full_sync is None
+        stale = stale or time.time() - state.last_full_sync > _FULL_SYNC_EVERY
+        mirror.sync(full=full or stale)
     return mirror
 
 
@@ -527,14 +545,16 @@ def forget_in_mirror(client: Client, manga: bool, item_ids: Iterable[int]) -> No
     """Drop deleted entries from the list mirror at once (an incremental sync cannot see
     deletions); nothing to do when no mirror was ever made."""
     ids = list(item_ids)
-    if not ids or not mirror_path().exists():
+    path = mirror_path()
+    if not ids or not path.exists():
         return
-    from malclient.mirror import ListMirror
+    from malclient.mirror import ListMirror, signed_in_name
 
-    name = client.users.me(fields="name").name
-    with ListMirror(mirror_path(), client, name, "manga" if manga else "anime") as mirror:
-        for item_id in ids:
-            mirror.forget(item_id)
+    with local_cache(path):
+        name = signed_in_name(path, client)
+        with ListMirror(path, client, name, "manga" if manga else "anime") as mirror:
+            for item_id in ids:
+                mirror.forget(item_id)
 
 
 # --- mal list export ----------------------------------------------------------------------------

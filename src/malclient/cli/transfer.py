@@ -197,12 +197,13 @@ def _current(client: Client, kind: Kind) -> dict[int, Entry]:
 
 def _whoami(client: Client) -> tuple[int, str]:
     """The signed-in account, asked of MAL once per user and then remembered (the mirror's)."""
-    from malclient.cli.lists import mirror_path
+    from malclient.cli.lists import local_cache, mirror_path
     from malclient.mirror import signed_in_account
 
     path = mirror_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return signed_in_account(path, client)
+    with local_cache(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return signed_in_account(path, client)
 
 
 def _describe(change: Change) -> str:
