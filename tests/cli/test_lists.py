@@ -147,6 +147,11 @@ def test_show_reads_anyones_list_with_the_client_id_alone(
     assert [row["node"]["id"] for row in public] == [row["node"]["id"] for row in mine]
     refused = run_mal(capsys, "list", "show", *where(nobody, origin))
     assert refused.code == 3
+    blank = run_mal(capsys, "list", "show", "--user", " ", *where(nobody, origin))
+    assert (blank.code, blank.err) == (
+        2,
+        "mal: --user needs a user name (leave it out for your own list).\n",
+    )
 
 
 def test_show_reads_the_manga_list(

@@ -140,6 +140,8 @@ def _mirrored(client: Client, user: str | None, manga: bool, *, full: bool = Fal
 
     from malclient.mirror import ListMirror, signed_in_name
 
+    if user is not None and not user.strip():
+        raise usage("--user needs a user name (leave it out for your own list).")
     # The mirror is keyed by name (not `@me`, which would mix accounts in one file).
     path = mirror_path()
     with local_cache(path):
