@@ -278,6 +278,7 @@ def crawl(
     `on_read(done, known)` follows progress. Errors other than a missing title (a ban, the
     network) propagate once the requests in flight have ended; what was read is kept.
     """
+    workers = max(1, workers)
     graph = cache.load()
     result = Crawl(graph)
     now = clock()
@@ -303,7 +304,7 @@ def crawl(
 
     in_flight: dict[Future[Anime | None], int] = {}
     failure: BaseException | None = None
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         while (queue and failure is None) or in_flight:
             while queue and failure is None and len(in_flight) < workers:
                 title_id = queue.popleft()
