@@ -5,7 +5,6 @@ stays light); prints no secret, and every failure is one `mal: <reason>` line on
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 import time
@@ -45,6 +44,7 @@ EXIT_NETWORK = 4  # MAL could not be reached, or failed
 _SECRET_LIKE = re.compile(r"[A-Za-z0-9_~+=.-]{40,}")
 
 _FLAG = cyclopts.Parameter(negative=())
+# `--json` as every command takes it (the commands import it from here).
 Json = Annotated[bool, cyclopts.Parameter(name="--json", negative=())]
 
 auth = cyclopts.App(
@@ -138,9 +138,11 @@ def _plural(count: float, unit: str) -> str:
 
 
 def _print_json(document: object) -> None:
-    """One JSON document on stdout, as the other commands' `--json` write it."""
-    sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
+    """One JSON document on stdout, as the other commands' `--json` write it (imported here:
+    `output` imports this module)."""
+    from malclient.cli.output import print_json
+
+    print_json(document)
 
 
 def _iso(moment: float | None) -> str | None:

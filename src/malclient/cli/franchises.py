@@ -6,11 +6,9 @@ this module parses, calls and renders.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import cyclopts
-
-from malclient.cli.auth import Where
+from malclient.cli.auth import Json, Where
 from malclient.cli.output import client_for, progress, run, usage
 
 if TYPE_CHECKING:
@@ -18,7 +16,6 @@ if TYPE_CHECKING:
 
 __all__ = ["franchises"]
 
-Json = Annotated[bool, cyclopts.Parameter(name="--json", negative=())]
 WatchStatus = Literal["watching", "completed", "on_hold", "dropped", "plan_to_watch"]
 
 # A first run reads every title once: a few hundred entries lead to about a thousand titles,

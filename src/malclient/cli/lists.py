@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import cyclopts
 
-from malclient.cli.auth import Where
+from malclient.cli.auth import Json, Where
 from malclient.cli.output import (
     Column,
     client_for,
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 __all__ = ["lists"]
 
 _FLAG = cyclopts.Parameter(negative=())
-Json = Annotated[bool, cyclopts.Parameter(name="--json", negative=())]
 # Both lists' values in one type, so that shell completion offers them (`_check_kind`).
 Status = Literal[
     "watching", "reading", "completed", "on_hold", "dropped", "plan_to_watch", "plan_to_read"

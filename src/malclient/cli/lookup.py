@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypedDict
 
 import cyclopts
 
-from malclient.cli.auth import Where
+from malclient.cli.auth import Json, Where
 from malclient.cli.output import (
     Column,
     client_for,
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 __all__ = ["anime", "forum", "manga"]
 
 _FLAG = cyclopts.Parameter(negative=())
-Json = Annotated[bool, cyclopts.Parameter(name="--json", negative=())]
 
 # Parameter help that several commands share word for word; help given in an annotation wins
 # over the docstring's, so each command's docstring keeps only what is its own.

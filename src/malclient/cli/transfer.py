@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from malclient.cli.auth import Where
-from malclient.cli.lists import Json, forget_in_mirror
-from malclient.cli.output import client_for, progress, run, usage
+from malclient.cli.auth import Json, Where
+from malclient.cli.lists import forget_in_mirror
+from malclient.cli.output import client_for, print_json, progress, run, usage
 
 if TYPE_CHECKING:
     from malclient.client import Client
@@ -339,13 +339,6 @@ def _plan_document(
     }
 
 
-def _print_document(document: dict[str, Any]) -> None:
-    import json
-
-    sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
-
-
 def _journal_shown(record: Journal) -> str | None:
     return str(record.path) if record.path.exists() else None
 
@@ -379,7 +372,7 @@ def _undo(client: Client, journal: Journal, *, as_json: bool) -> int:
     finally:
         forget_in_mirror(client, kind == "manga", deleted)
     if as_json:
-        _print_document(
+        print_json(
             {
                 "kind": kind,
                 "undone": len(items) - len(refused),
@@ -479,7 +472,7 @@ def import_list(
             else:
                 changes = plan(kind, incoming, current, overwrite=overwrite)
             if dry_run and as_json:
-                _print_document(_plan_document(kind, changes, source, resuming=resuming))
+                print_json(_plan_document(kind, changes, source, resuming=resuming))
                 return 0
             if resuming and not as_json:
                 print(f"Resuming an interrupted import: {len(changes)} changes left.")
@@ -500,7 +493,7 @@ def import_list(
                 sent, ran = _apply(client, record, changes, current, quiet=as_json), True
         refused = [c for c in changes if c.id in record.refused] if ran else []
         if as_json:
-            _print_document(
+            print_json(
                 {
                     "kind": kind,
                     "resumed": resuming,
